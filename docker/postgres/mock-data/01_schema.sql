@@ -1,0 +1,61 @@
+-- Raw e-commerce tables, as an operational system would export them.
+-- Every load starts from empty tables, so running the mock-data scripts twice gives the same result.
+-- The scale factor is read from the custom setting `ecom.scale` (default 1): see 02_*.sql onwards.
+
+create schema if not exists raw_data;
+
+drop table if exists raw_data.order_items;
+drop table if exists raw_data.orders;
+drop table if exists raw_data.customers;
+drop table if exists raw_data.products;
+
+create table raw_data.products (
+    product_id      integer primary key,
+    name            text not null,
+    category        text not null,          -- one of the 5 categories in seeds/product_categories.csv
+    brand           text not null,
+    list_price      numeric(10, 2) not null, -- current selling price
+    unit_cost       numeric(10, 2) not null, -- what one unit costs us; always <= list_price
+    is_active       boolean not null,
+    created_at      timestamp not null,
+    updated_at      timestamp not null,      -- bumped on every change: drives product_snapshot
+    _loaded_at      timestamptz not null default now() -- when the loader wrote the row: source freshness
+);
+
+create table raw_data.customers (
+    customer_id     integer primary key,
+    first_name      text not null,
+    last_name       text not null,
+    email           text not null,
+    city            text not null,
+    state           text not null,
+    country         text not null,
+    segment         text not null,           -- consumer | small_business | corporate
+    created_at      timestamp not null,      -- signup time
+    updated_at      timestamp not null,      -- bumped on every change: drives customer_snapshot
+    _loaded_at      timestamptz not null default now()
+);
+
+create table raw_data.orders (
+    order_id        integer primary key,
+    customer_id     integer not null references raw_data.customers (customer_id),
+    order_date      timestamp not null,      -- when the order was placed
+    status          text not null,           -- completed | shipped | pending | cancelled | returned
+    campaign_id     integer,                 -- seeds/campaign_metadata.csv; null = no campaign
+    discount_amount numeric(12, 2) not null, -- sum of the line discounts
+    total_amount    numeric(12, 2) not null, -- sum of the line totals
+    updated_at      timestamp not null,
+    _loaded_at      timestamptz not null default now()
+);
+
+create table raw_data.order_items (
+    order_item_id   integer primary key,
+    order_id        integer not null references raw_data.orders (order_id),
+    product_id      integer not null references raw_data.products (product_id),
+    quantity        integer not null,
+    unit_price      numeric(10, 2) not null, -- list price at the time of the order
+    unit_cost       numeric(10, 2) not null, -- unit cost at the time of the order
+    discount_amount numeric(10, 2) not null,
+    line_total      numeric(12, 2) not null, -- quantity * unit_price - discount_amount
+    _loaded_at      timestamptz not null default now()
+);

@@ -1,0 +1,52 @@
+"""ecom_tutorial: the Python side of the course: database, mock data, dbt runner, queries, charts.
+
+The notebooks call these; nothing here needs to be read to follow the course.
+"""
+
+from .database import ConnectionInfo, connect, connection, connection_info, stop
+from .errors import (
+    DatabaseAuthError,
+    DatabaseMissingError,
+    DatabaseUnavailableError,
+    DataNotLoadedError,
+    DbtRunError,
+    EcomTutorialError,
+    SettingsError,
+)
+from .mock_data import apply_next_day_batch, load_raw_data, raw_data_state, table_checksums
+from .queries import compiled_sql, engine, query, setup_sql_magic
+from .runner import DbtResult, run_dbt
+from .settings import Settings, load_settings
+from .warehouse import build, ensure_built, reset, status, up
+
+__all__ = [
+    "ConnectionInfo",
+    "DatabaseAuthError",
+    "DatabaseMissingError",
+    "DatabaseUnavailableError",
+    "DataNotLoadedError",
+    "DbtResult",
+    "DbtRunError",
+    "EcomTutorialError",
+    "Settings",
+    "SettingsError",
+    "apply_next_day_batch",
+    "build",
+    "compiled_sql",
+    "connect",
+    "connection",
+    "connection_info",
+    "engine",
+    "ensure_built",
+    "load_raw_data",
+    "load_settings",
+    "query",
+    "raw_data_state",
+    "reset",
+    "run_dbt",
+    "setup_sql_magic",
+    "status",
+    "stop",
+    "table_checksums",
+    "up",
+]

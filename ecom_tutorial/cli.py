@@ -1,0 +1,158 @@
+"""`ecom-tutorial`: the command line of the course. Run `ecom-tutorial --help`."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from typing import Callable
+
+from . import database, warehouse
+from .errors import EcomTutorialError
+from .runner import run_dbt
+from .settings import load_settings
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a whole number >= 1")
+    return value
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    result = warehouse.up(args.scale)
+    action = "Loaded" if result.loaded else "Already loaded:"
+    counts = ", ".join(f"{table} {rows:,}" for table, rows in result.state.row_counts.items())
+    print(f"{action} raw data at scale {result.state.scale} ({counts}) into {result.info.describe()}.")
+    print(f"Done in {result.seconds:.1f} s. Next: `ecom-tutorial build`.")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    result = warehouse.build(args.scale, full_refresh=args.full_refresh, progress=not args.no_progress)
+    print(f"dbt build: {result.summary()} in {time.perf_counter() - started:.1f} s.")
+    if result.warnings:
+        print(f"{len(result.warnings)} warning(s):")
+        for warning in result.warnings:
+            print(f"  - {warning}")
+    print("The warehouse is ready. Next: `jupyter lab notebooks/00_setup.ipynb`.")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    for key, value in warehouse.status().items():
+        print(f"{key:>24}: {value}")
+    return 0
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    """Print `export` lines so that plain `dbt` in this shell reaches the same database."""
+    settings = load_settings()
+    info = database.connection_info(settings)
+    exports = {
+        **info.dbt_env(),
+        "DBT_PROFILES_DIR": str(settings.project_dir),
+        "DBT_PROJECT_DIR": str(settings.dbt_project_dir),
+    }
+    for name, value in exports.items():
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not args.yes:
+        print(
+            f"This drops the schemas {', '.join(settings.owned_schemas)} in database {settings.db_name!r} "
+            "(nothing else) and reloads the raw data. Run again with --yes to go ahead."
+        )
+        return 1
+    dropped = warehouse.reset(args.scale)
+    print(f"Dropped {', '.join(dropped) or 'nothing'}; raw data reloaded at scale {args.scale}.")
+    print("Next: `ecom-tutorial build`.")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if settings.db_mode != "embedded":
+        print("ECOM_DB_MODE=server: this package does not manage that server; stop it where it runs.")
+        return 0
+    stopped = database.stop(settings)
+    print("Embedded PostgreSQL stopped; its data is kept." if stopped else "The embedded PostgreSQL was not running.")
+    return 0
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    result = run_dbt(args.dbt_args, check=False, verbose=True, progress=False)
+    return 0 if result.success else 1
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from .docs import serve_docs
+
+    serve_docs(port=args.port)
+    return 0
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    from .notebooks import execute_notebooks
+
+    execute_notebooks(args.names or None)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ecom-tutorial",
+        description="Learn dbt on an e-commerce warehouse: start PostgreSQL, load the data, build with dbt.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    scale_help = "scale factor: 1 = 10,000 customers, 50,000 orders (default: keep what is loaded, else 1)"
+    add("up", cmd_up, "Start the database (if embedded), create it and load the raw data.").add_argument(
+        "--scale", type=_positive_int, help=scale_help
+    )
+    build = add("build", cmd_build, "up, then dbt deps, seed and build (models, snapshots, tests).")
+    build.add_argument("--scale", type=_positive_int, help=scale_help)
+    build.add_argument("--full-refresh", action="store_true", help="rebuild incremental models and seeds from scratch")
+    build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add("status", cmd_status, "Show which server is used, whether it runs and what is loaded.")
+    add("env", cmd_env, 'Print export lines for plain dbt: eval "$(ecom-tutorial env)".')
+    reset = add("reset", cmd_reset, "Drop only this project's schemas and reload the raw data.")
+    reset.add_argument("--scale", type=_positive_int, default=1, help="scale factor to reload at (default 1)")
+    reset.add_argument("--yes", action="store_true", help="do it without asking")
+    add("down", cmd_down, "Stop the embedded PostgreSQL (its data is kept).")
+    add("docs", cmd_docs, "Generate the dbt docs and serve them on 127.0.0.1.").add_argument(
+        "--port", type=int, help="port to serve on (default: a free one)"
+    )
+    add("notebooks", cmd_notebooks, "Execute the notebook series into build/notebooks (with HTML copies).").add_argument(
+        "names", nargs="*", help="notebook names to run (default: all)"
+    )
+    dbt = add("dbt", cmd_dbt, "Run any dbt command against the course database, e.g. `ecom-tutorial dbt -- test`.")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except EcomTutorialError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Load the raw e-commerce data from docker/postgres/mock-data/*.sql, the data's one source.
+
+Docker's init script runs the same files, so the embedded server, the Docker server and any other
+server hold identical raw tables for the same scale factor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2.extensions
+
+from .errors import DataNotLoadedError, SettingsError
+from .settings import Settings, load_settings
+
+# Each raw table and its primary key, in load order.
+RAW_TABLES = {"products": "product_id", "customers": "customer_id", "orders": "order_id", "order_items": "order_item_id"}
+CUSTOMERS_PER_SCALE = 10_000  # scale factor 1 gives exactly this many customers
+NEXT_DAY_BATCH_DATE = "2025-01-01"
+NEXT_DAY_BATCH_FILE = "next_day_batch.sql"
+
+
+@dataclass(frozen=True)
+class RawDataState:
+    """What the raw schema holds right now, read from the data itself."""
+
+    row_counts: dict[str, int]
+    scale: int
+    last_order_date: str
+    next_day_batch_applied: bool
+
+
+def load_files(settings: Settings | None = None) -> list[Path]:
+    """The numbered mock-data scripts, in the order Docker's init runs them."""
+    settings = settings or load_settings()
+    files = sorted(settings.mock_data_dir.glob("[0-9]*.sql"))
+    if not files:
+        raise SettingsError(f"No mock-data SQL files in {settings.mock_data_dir}: is the checkout complete?")
+    return files
+
+
+def load_raw_data(conn: psycopg2.extensions.connection, scale: int = 1, settings: Settings | None = None) -> None:
+    """(Re)create and fill the raw_data tables at `scale` (1 = 10,000 customers, 50,000 orders)."""
+    if scale < 1:
+        raise SettingsError(f"The scale factor must be a whole number >= 1, not {scale}.")
+    with conn.cursor() as cur:
+        # The SQL reads the scale from this custom setting, as Docker's init sets it through PGOPTIONS.
+        cur.execute("select set_config('ecom.scale', %s, false)", (str(scale),))
+        for path in load_files(settings):
+            cur.execute(path.read_text())
+    conn.commit()
+
+
+def apply_next_day_batch(conn: psycopg2.extensions.connection, settings: Settings | None = None) -> None:
+    """Apply the deterministic, idempotent next-day batch (orders of 2025-01-01, changed customers and products)."""
+    settings = settings or load_settings()
+    state = raw_data_state(conn)
+    with conn.cursor() as cur:
+        cur.execute("select set_config('ecom.scale', %s, false)", (str(state.scale),))
+        cur.execute((settings.mock_data_dir / NEXT_DAY_BATCH_FILE).read_text())
+    conn.commit()
+
+
+def raw_data_state(conn: psycopg2.extensions.connection) -> RawDataState:
+    """Row counts, scale and last order date; raises DataNotLoadedError if a raw table is missing."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select count(*) from information_schema.tables where table_schema = 'raw_data' and table_name = any(%s)",
+            (list(RAW_TABLES),),
+        )
+        if cur.fetchone()[0] != len(RAW_TABLES):
+            raise DataNotLoadedError("The raw data is not loaded yet: run `ecom-tutorial up` first.")
+        counts = {}
+        for table in RAW_TABLES:
+            cur.execute(f"select count(*) from raw_data.{table}")
+            counts[table] = cur.fetchone()[0]
+        cur.execute("select coalesce(max(order_date)::date::text, '') from raw_data.orders")
+        last_order_date = cur.fetchone()[0]
+    return RawDataState(
+        row_counts=counts,
+        scale=max(1, round(counts["customers"] / CUSTOMERS_PER_SCALE)),
+        last_order_date=last_order_date,
+        next_day_batch_applied=last_order_date >= NEXT_DAY_BATCH_DATE,
+    )
+
+
+def table_checksums(conn: psycopg2.extensions.connection) -> dict[str, str]:
+    """An md5 per raw table over all rows in key order, leaving out the load timestamp.
+
+    Equal checksums on two servers mean identical data: the proof that the SQL is deterministic.
+    """
+    checksums = {}
+    with conn.cursor() as cur:
+        for table, key in RAW_TABLES.items():
+            cur.execute(
+                f"""
+                select md5(coalesce(string_agg(row_text, E'\\n' order by {key}), ''))
+                from (
+                    select {key}, (to_jsonb(t) - '_loaded_at')::text as row_text
+                    from raw_data.{table} as t
+                ) as rows
+                """
+            )
+            checksums[table] = cur.fetchone()[0]
+    return checksums

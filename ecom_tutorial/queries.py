@@ -1,0 +1,57 @@
+"""Query the warehouse from Python and from `%sql` cells, and look at what dbt compiled."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Mapping
+
+import pandas as pd
+import sqlalchemy
+
+from . import database
+from .runner import run_dbt
+
+
+@lru_cache(maxsize=4)
+def _engine_for(url: str) -> sqlalchemy.Engine:
+    return sqlalchemy.create_engine(url, pool_pre_ping=True)
+
+
+def engine() -> sqlalchemy.Engine:
+    """A SQLAlchemy engine on the warehouse (one per process and server)."""
+    return _engine_for(database.connection_info().sqlalchemy_url())
+
+
+def query(sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Run a SELECT and return its rows as a DataFrame; bind values as `:name` with `params`."""
+    with engine().connect() as conn:
+        return pd.read_sql_query(sqlalchemy.text(sql), conn, params=dict(params or {}))
+
+
+def setup_sql_magic(max_rows: int = 10) -> sqlalchemy.Engine:
+    """Load JupySQL in the running notebook and connect `%sql` / `%%sql` to the warehouse.
+
+    JupySQL is given the engine object itself: `%sql <url>` can fail silently to connect.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        raise RuntimeError("setup_sql_magic() only works inside a notebook or IPython.")
+    warehouse_engine = engine()
+    shell.run_line_magic("load_ext", "sql")
+    shell.run_line_magic("config", "SqlMagic.feedback = 0")
+    shell.run_line_magic("config", "SqlMagic.displaycon = False")
+    shell.run_line_magic("config", f"SqlMagic.displaylimit = {max_rows}")
+    shell.user_ns["_ecom_engine"] = warehouse_engine
+    shell.run_line_magic("sql", "_ecom_engine")
+    return warehouse_engine
+
+
+def compiled_sql(model: str) -> str:
+    """The SQL dbt generates for `model` (Jinja rendered, refs resolved, ephemeral CTEs inlined)."""
+    result = run_dbt(["compile", "--select", model], progress=False)
+    nodes = [r.node for r in result.raw.results if r.node.name == model]
+    if not nodes:
+        raise ValueError(f"dbt compiled no node named {model!r}: check the spelling of the model name.")
+    return nodes[0].compiled_code

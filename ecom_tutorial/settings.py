@@ -1,0 +1,107 @@
+"""Settings: every knob of the package, read from environment variables with documented defaults.
+
+| variable            | default                          | meaning                                        |
+|---------------------|----------------------------------|------------------------------------------------|
+| ECOM_DB_MODE        | embedded                         | `embedded` (PostgreSQL from the wheel) or `server` (any other server) |
+| ECOM_PGDATA         | <project>/.pgdata                | data folder of the embedded server             |
+| ECOM_DB_HOST        | localhost                        | server mode: host name or socket folder        |
+| ECOM_DB_PORT        | 5432                             | server mode: port                              |
+| ECOM_DB_USER        | ecom                             | server mode: user                              |
+| ECOM_DB_PASSWORD    | ecom                             | server mode: password                          |
+| ECOM_DB_NAME        | ecommerce_dw                     | database holding raw data and the warehouse    |
+| ECOM_DB_SCHEMA      | analytics_dev                    | dbt's target schema (and prefix of its others) |
+| ECOM_DBT_THREADS    | 4                                | dbt threads                                    |
+| ECOM_PROJECT_DIR    | the checkout this package is in  | folder holding dbt_project/, docker/, profiles.yml |
+
+The server-mode defaults match docker/docker-compose.yml, so `docker compose up -d` plus
+`ECOM_DB_MODE=server` is all a Docker user sets.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import SettingsError
+
+DB_MODES = ("embedded", "server")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the environment; call `load_settings()` again to see changes."""
+
+    db_mode: str
+    pgdata: Path
+    db_host: str
+    db_port: int
+    db_user: str
+    db_password: str
+    db_name: str
+    db_schema: str
+    dbt_threads: int
+    project_dir: Path
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return self.project_dir / "dbt_project"
+
+    @property
+    def mock_data_dir(self) -> Path:
+        return self.project_dir / "docker" / "postgres" / "mock-data"
+
+    @property
+    def init_sql(self) -> Path:
+        return self.project_dir / "docker" / "postgres" / "init-db.sql"
+
+    @property
+    def build_dir(self) -> Path:
+        """Where executed notebooks, reports and test artifacts go (git-ignored)."""
+        return self.project_dir / "build"
+
+    @property
+    def owned_schemas(self) -> tuple[str, ...]:
+        """The only schemas this project creates, and so the only ones `reset` may drop."""
+        suffixes = ("", "_staging", "_seeds", "_snapshots", "_audit", "_dbt_test__audit")
+        return ("raw_data",) + tuple(self.db_schema + suffix for suffix in suffixes)
+
+
+def _default_project_dir() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def _int_setting(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number: set it to e.g. {default}.") from None
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (see the table in this module's docstring)."""
+    env = os.environ.get
+    project_dir = Path(env("ECOM_PROJECT_DIR") or _default_project_dir()).expanduser().resolve()
+    if not (project_dir / "dbt_project" / "dbt_project.yml").exists():
+        raise SettingsError(
+            f"{project_dir} does not look like the course checkout (no dbt_project/dbt_project.yml). "
+            "Install the package from the checkout with `pip install -e .` or set ECOM_PROJECT_DIR."
+        )
+    mode = (env("ECOM_DB_MODE") or "embedded").strip().lower()
+    if mode not in DB_MODES:
+        raise SettingsError(f"ECOM_DB_MODE={mode!r}: use 'embedded' (the default) or 'server'.")
+    return Settings(
+        db_mode=mode,
+        pgdata=Path(env("ECOM_PGDATA") or project_dir / ".pgdata").expanduser().resolve(),
+        db_host=env("ECOM_DB_HOST") or "localhost",
+        db_port=_int_setting("ECOM_DB_PORT", 5432),
+        db_user=env("ECOM_DB_USER") or "ecom",
+        db_password=env("ECOM_DB_PASSWORD", "ecom"),
+        db_name=env("ECOM_DB_NAME") or "ecommerce_dw",
+        db_schema=env("ECOM_DB_SCHEMA") or "analytics_dev",
+        dbt_threads=_int_setting("ECOM_DBT_THREADS", 4),
+        project_dir=project_dir,
+    )
