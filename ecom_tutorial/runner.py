@@ -6,6 +6,7 @@ connection set for you, usage tracking off and dbt's own console output silenced
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from dataclasses import dataclass, field
@@ -53,11 +54,14 @@ class _Progress:
         self.enabled = enabled
         self.bar: Any = None
         self.warnings: list[str] = []
+        self.unmatched_selectors: list[str] = []
 
     def __call__(self, event: Any) -> None:
         name = event.info.name
         if event.info.level == "warn":
             self.warnings.append(event.info.msg)
+        if name == "NoNodesForSelectionCriteria":
+            self.unmatched_selectors.append(event.data.spec_raw)
         if not self.enabled:
             return
         if name == "LogStartLine" and self.bar is None:
@@ -154,9 +158,28 @@ def run_dbt(
 
     table = _results_table(outcome.result)
     result = DbtResult(command, bool(outcome.success), table, progress_callback.warnings, outcome.result)
+    if check and progress_callback.unmatched_selectors:
+        raise _nothing_selected(progress_callback.unmatched_selectors, settings)
     if check and not result.success:
         raise _failure(result, outcome.exception)
     return result
+
+
+def _nothing_selected(selectors: list[str], settings: Settings) -> DbtRunError:
+    """dbt only warns when a selector matches nothing; for a learner that is almost always a typo."""
+    names: list[str] = []
+    manifest = settings.dbt_project_dir / "target" / "manifest.json"
+    if manifest.exists():
+        nodes = json.loads(manifest.read_text()).get("nodes", {}).values()
+        names = sorted({node["name"] for node in nodes})
+    lines = []
+    for selector in selectors:
+        bare = selector.split(":")[-1].strip("+@")
+        close = difflib.get_close_matches(bare, names, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        lines.append(f"Nothing matches the selection {selector!r}.{hint}")
+    lines.append("Check the spelling of the model name (`dbt ls` lists them all).")
+    return DbtRunError("\n".join(lines))
 
 
 def _failure(result: DbtResult, exception: BaseException | None) -> DbtRunError:

@@ -1,0 +1,130 @@
+"""The command line as a learner uses it: build, status, env (plain dbt), reset, errors."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+
+import psycopg2
+import pytest
+
+from conftest import REPO, isolated_database, run_cli
+from ecom_tutorial import DbtRunError, connection, connection_info, load_settings, run_dbt, table_checksums
+from ecom_tutorial.cli import build_parser
+
+COMMANDS = ["up", "build", "status", "env", "reset", "down", "docs", "notebooks", "dbt"]
+
+
+def test_console_script_and_help_for_every_command():
+    assert shutil.which("ecom-tutorial"), "the README's `ecom-tutorial` command must be installed"
+    top = subprocess.run(["ecom-tutorial", "--help"], capture_output=True, text=True)
+    assert top.returncode == 0
+    for command in COMMANDS:
+        assert command in top.stdout
+        with pytest.raises(SystemExit) as exit_info:
+            build_parser().parse_args([command, "--help"])
+        assert exit_info.value.code == 0
+
+
+def test_build_on_a_fresh_database_is_green_without_warnings(built_warehouse):
+    out = built_warehouse["stdout"]
+    assert "ERROR=0" in out and "WARN=0" in out and "SKIP=0" in out, out
+    assert "warning(s)" not in out, out
+    with connection() as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from analytics_dev.customer_analytics")
+        assert cur.fetchone()[0] == 10_000
+
+
+def test_up_again_is_a_no_op(built_warehouse):
+    result = run_cli("up")
+    assert result.returncode == 0, result.stderr
+    assert "Already loaded" in result.stdout and "scale 1" in result.stdout
+
+
+def test_status_reports_server_data_and_warehouse(built_warehouse):
+    result = run_cli("status")
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.strip().split(": ", 1) for line in result.stdout.splitlines() if ": " in line)
+    assert lines["mode"] == "embedded" and lines["server"].startswith("running")
+    assert lines["scale"] == "1" and lines["warehouse built"] == "True"
+    assert "customers=10,000" in lines["raw data"]
+
+
+def test_env_lets_plain_dbt_reach_the_same_database(built_warehouse):
+    exports = run_cli("env")
+    assert exports.returncode == 0, exports.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ECOM_", "DBT_"))}
+    for line in exports.stdout.splitlines():
+        name, value = line.removeprefix("export ").split("=", 1)
+        env[name] = shlex.split(value)[0] if value != "''" else ""
+    debug = subprocess.run(["dbt", "debug"], cwd=REPO / "dbt_project", env=env, capture_output=True, text=True)
+    assert debug.returncode == 0, debug.stdout
+    assert "All checks passed" in debug.stdout
+
+
+def test_a_typo_in_a_model_name_gets_a_suggestion(built_warehouse):
+    with pytest.raises(DbtRunError, match="Did you mean customer_analytics"):
+        run_dbt(["run", "--select", "customer_analytcs"], progress=False)
+
+
+def test_a_failing_data_test_names_the_test(built_warehouse):
+    with connection() as conn, conn.cursor() as cur:
+        cur.execute("select segment from raw_data.customers where customer_id = 1")
+        original_segment = cur.fetchone()[0]
+        cur.execute("update raw_data.customers set segment = 'platinum' where customer_id = 1")
+    try:
+        with pytest.raises(DbtRunError) as failure:
+            run_dbt(["test", "--select", "stg_ecommerce__customers"], progress=False)
+        failing = [node for node, _ in failure.value.failures]
+        assert any("accepted_values" in node and "segment" in node for node in failing), failing
+        assert "Fix the model or test" in str(failure.value)
+    finally:
+        with connection() as conn, conn.cursor() as cur:
+            cur.execute("update raw_data.customers set segment = %s where customer_id = 1", (original_segment,))
+
+
+def test_reset_asks_first_and_drops_only_owned_schemas(built_warehouse):
+    env = {"ECOM_DB_NAME": "ecom_reset_test"}
+    assert run_cli("up", env=env).returncode == 0
+    with isolated_database("ecom_reset_test"), connection() as conn, conn.cursor() as cur:
+        cur.execute("create schema if not exists learner_notes; create table if not exists learner_notes.t (x int)")
+        cur.execute("create schema if not exists analytics_dev_staging")
+    refused = run_cli("reset", env=env)
+    assert refused.returncode == 1 and "--yes" in refused.stdout
+    done = run_cli("reset", "--yes", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "analytics_dev_staging" in done.stdout and "raw_data" in done.stdout
+    with isolated_database("ecom_reset_test"), connection() as conn, conn.cursor() as cur:
+        cur.execute("select to_regclass('learner_notes.t') is not null, to_regclass('analytics_dev_staging.x')")
+        assert cur.fetchone() == (True, None)
+        cur.execute("select count(*) from raw_data.customers")
+        assert cur.fetchone()[0] == 10_000
+
+
+def test_server_mode_loads_identical_data_into_postgres_15(built_warehouse, local_pg):
+    """The Docker path: any server chosen by ECOM_DB_* variables; the data must match the embedded one."""
+    dbname = "ecom_cli_server_mode"
+    admin = psycopg2.connect(**local_pg)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"drop database if exists {dbname}")
+    env = {"ECOM_DB_MODE": "server", "ECOM_DB_HOST": "127.0.0.1", "ECOM_DB_PORT": "5432",
+           "ECOM_DB_USER": local_pg["user"], "ECOM_DB_PASSWORD": "", "ECOM_DB_NAME": dbname}
+    try:
+        result = run_cli("up", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "127.0.0.1:5432" in result.stdout
+        with psycopg2.connect(**{**local_pg, "dbname": dbname}) as conn, conn.cursor() as cur:
+            cur.execute("show server_version_num")
+            server_version = int(cur.fetchone()[0])
+            external = table_checksums(conn)
+        with connection() as conn:
+            embedded = table_checksums(conn)
+        assert server_version < 180000, "the comparison needs two PostgreSQL major versions"
+        assert external == embedded
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"drop database if exists {dbname} with (force)")
+        admin.close()
