@@ -1,13 +1,17 @@
 -- Raw e-commerce tables, as an operational system would export them.
 -- Every load starts from empty tables, so running the mock-data scripts twice gives the same result.
+-- `cascade` also drops the dbt staging views built on these tables; the next dbt run recreates them.
 -- The scale factor is read from the custom setting `ecom.scale` (default 1): see 02_*.sql onwards.
+-- The foreign keys (orders -> customers, order_items -> orders and products) and the secondary
+-- indexes are added by 06_constraints.sql, after the bulk load: checking 1.5 million rows
+-- (scale 10) in one set-based pass is much faster than checking them one by one while inserting.
 
 create schema if not exists raw_data;
 
-drop table if exists raw_data.order_items;
-drop table if exists raw_data.orders;
-drop table if exists raw_data.customers;
-drop table if exists raw_data.products;
+drop table if exists raw_data.order_items cascade;
+drop table if exists raw_data.orders cascade;
+drop table if exists raw_data.customers cascade;
+drop table if exists raw_data.products cascade;
 
 create table raw_data.products (
     product_id      integer primary key,
@@ -38,7 +42,7 @@ create table raw_data.customers (
 
 create table raw_data.orders (
     order_id        integer primary key,
-    customer_id     integer not null references raw_data.customers (customer_id),
+    customer_id     integer not null,        -- -> customers (foreign key added by 06_constraints.sql)
     order_date      timestamp not null,      -- when the order was placed
     status          text not null,           -- completed | shipped | pending | cancelled | returned
     campaign_id     integer,                 -- seeds/campaign_metadata.csv; null = no campaign
@@ -50,8 +54,8 @@ create table raw_data.orders (
 
 create table raw_data.order_items (
     order_item_id   integer primary key,
-    order_id        integer not null references raw_data.orders (order_id),
-    product_id      integer not null references raw_data.products (product_id),
+    order_id        integer not null,        -- -> orders (foreign key added by 06_constraints.sql)
+    product_id      integer not null,        -- -> products (foreign key added by 06_constraints.sql)
     quantity        integer not null,
     unit_price      numeric(10, 2) not null, -- list price at the time of the order
     unit_cost       numeric(10, 2) not null, -- unit cost at the time of the order

@@ -1,0 +1,49 @@
+"""dbt in-process: results table, progress bar, as_of_date, compiled SQL, queries, `%sql`."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ecom_tutorial import compiled_sql, connection_info, query, run_dbt, setup_sql_magic
+from ecom_tutorial.runner import RESULT_COLUMNS, default_vars
+
+
+def test_results_table_has_one_row_per_node_with_rows_affected(built_warehouse, capfd, monkeypatch):
+    monkeypatch.setattr("ecom_tutorial.runner._interactive", lambda: True)  # as in a terminal
+    result = run_dbt(["run", "--select", "stg_ecommerce__products", "dim_products"])
+    assert result.success and list(result.table.columns) == RESULT_COLUMNS
+    by_node = result.table[result.table["type"] == "model"].set_index("node")
+    assert set(by_node.index) == {"stg_ecommerce__products", "dim_products"}
+    assert (by_node["status"] == "success").all() and (by_node["seconds"] >= 0).all()
+    assert by_node.loc["dim_products", "rows"] == query("select count(*) as n from raw_data.products")["n"][0]
+    assert result.summary() == "PASS=2 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=2"
+    progress = capfd.readouterr().err
+    assert "2/2" in progress, "the progress bar ticks once per node"
+
+
+def test_as_of_date_defaults_to_the_last_order_date(built_warehouse):
+    last = query("select max(order_date)::date::text as d from raw_data.orders")["d"][0]
+    assert default_vars(connection_info()) == {"as_of_date": last}
+
+
+def test_compiled_sql_inlines_refs_and_ephemeral_models(built_warehouse):
+    code = compiled_sql("dim_customers")
+    assert "{{" not in code and "ref(" not in code
+    assert '"analytics_dev_staging"."stg_ecommerce__customers"' in code
+    with pytest.raises(Exception, match="spelling"):
+        compiled_sql("dim_customer")
+
+
+def test_query_binds_parameters(built_warehouse):
+    frame = query("select customer_id from raw_data.customers where customer_id <= :n order by 1", {"n": 3})
+    assert isinstance(frame, pd.DataFrame) and frame["customer_id"].tolist() == [1, 2, 3]
+
+
+def test_sql_magic_is_connected_in_one_call(built_warehouse):
+    from IPython.testing.globalipapp import get_ipython
+
+    shell = get_ipython()
+    setup_sql_magic()
+    result = shell.run_line_magic("sql", "select count(*) as n from raw_data.products")
+    assert int(result.DataFrame()["n"][0]) == 100
