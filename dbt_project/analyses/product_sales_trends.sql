@@ -1,0 +1,79 @@
+-- Analysis: year-over-year sales by product: for each product and calendar year, the units and
+-- revenue sold, and the growth over the previous year. Products with no sale in a year get a
+-- row of zeros, so that the previous-year comparison never skips a year.
+-- Compile with `dbt compile --select product_sales_trends`; run the SQL from target/compiled/.
+
+with
+
+order_items as (
+    select * from {{ ref('fact_order_items') }}
+),
+
+products as (
+    select * from {{ ref('dim_products') }}
+),
+
+calendar as (
+    select * from {{ ref('dim_date') }}
+),
+
+years as (
+    select distinct year
+    from calendar
+    where date_key <= cast('{{ var("as_of_date") }}' as date)
+),
+
+-- revenue lines only, up to as_of_date, like every other sales figure of the project
+product_year_sales as (
+    select
+        product_id,
+        cast(extract(year from order_date) as integer) as year,
+        sum(quantity) as units_sold,
+        sum(line_total) as revenue
+
+    from order_items
+    where is_revenue
+        and order_date <= cast('{{ var("as_of_date") }}' as date)
+    group by 1, 2
+),
+
+-- every product x every year: a year without sales is a 0, not a missing row
+product_years as (
+    select
+        products.product_id,
+        products.product_name,
+        products.category,
+        years.year
+
+    from products
+    cross join years
+),
+
+with_sales as (
+    select
+        product_years.*,
+        coalesce(product_year_sales.units_sold, 0) as units_sold,
+        coalesce(product_year_sales.revenue, 0.00) as revenue
+
+    from product_years
+    left join product_year_sales
+        on product_years.product_id = product_year_sales.product_id
+        and product_years.year = product_year_sales.year
+),
+
+final as (
+    select
+        *,
+        lag(revenue) over (partition by product_id order by year) as previous_year_revenue,
+        round(
+            100.0 * (revenue - lag(revenue) over (partition by product_id order by year))
+                / nullif(lag(revenue) over (partition by product_id order by year), 0),
+            2
+        ) as yoy_revenue_growth_pct,
+        rank() over (partition by year order by revenue desc) as revenue_rank_in_year
+
+    from with_sales
+)
+
+select * from final
+order by product_id, year

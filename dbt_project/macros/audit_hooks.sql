@@ -1,0 +1,34 @@
+{#-
+    Hooks that keep an audit log of dbt runs in the schema <target schema>_audit.
+
+    create_audit_log()    on-run-start: creates the schema and the table (idempotent, so it is
+                          safe at the start of every dbt command).
+    record_model_start()  pre-hook of every staging model: one row per model build, written
+                          just before the model's SQL runs.
+
+    Why a hook and not a model? The log must be written while dbt works, as a side effect of
+    building OTHER models; a model only ever writes its own table.
+-#}
+
+{% macro audit_relation() -%}
+    {{ target.schema }}_audit.dbt_model_runs
+{%- endmacro %}
+
+{% macro create_audit_log() %}
+    create schema if not exists {{ target.schema }}_audit;
+
+    create table if not exists {{ audit_relation() }} (
+        invocation_id text not null,         -- one id per dbt command: groups the rows of a run
+        model_name    text not null,
+        schema_name   text not null,
+        event         text not null,         -- 'model_start'
+        recorded_at   timestamptz not null default clock_timestamp()
+    );
+{% endmacro %}
+
+{% macro record_model_start() %}
+    {#- clock_timestamp(), not now(): now() is the start of the transaction, the same for every
+        statement in it; clock_timestamp() is the moment this row is written -#}
+    insert into {{ audit_relation() }} (invocation_id, model_name, schema_name, event, recorded_at)
+    values ('{{ invocation_id }}', '{{ this.identifier }}', '{{ this.schema }}', 'model_start', clock_timestamp())
+{% endmacro %}

@@ -1,0 +1,12 @@
+{#-
+    calculate_revenue_with_tax(amount, tax_rate=none)
+
+    The amount including sales tax, rounded to cents: amount * (1 + tax_rate).
+    The rate comes from the project variable `tax_rate` (dbt_project.yml) unless given,
+    so a change of rate is one line of configuration, or one flag:
+    `dbt build --vars '{tax_rate: 0.2}'`.
+-#}
+{% macro calculate_revenue_with_tax(amount, tax_rate=none) -%}
+    {%- set rate = tax_rate if tax_rate is not none else var('tax_rate') -%}
+    round(cast({{ amount }} * (1 + {{ rate }}) as numeric), 2)
+{%- endmacro %}

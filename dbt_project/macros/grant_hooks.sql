@@ -1,0 +1,39 @@
+{#-
+    Hooks that give the read-only role `reporter` (var `reporter_role`) access to the marts.
+
+    grant_select_to_reporter()    post-hook of every mart: `grant select` on the table just built.
+                                  A post-hook is needed because dbt re-creates a table on every
+                                  run, and a new table starts without any grants.
+    grant_usage_to_reporter()     on-run-end: `grant usage` on the marts schema, without which
+                                  the role cannot see any table in it, whatever its grants.
+
+    The role is created by docker/postgres/init-db.sql and by `ecom-tutorial up`. On a server
+    without it (a classroom server, say) the hooks print a notice and do nothing, instead of
+    failing the whole build. dbt also has a declarative `grants:` config that does the same;
+    the course uses hooks here to show how hooks work.
+-#}
+
+{% macro grant_select_to_reporter() %}
+    {%- set role = var('reporter_role', 'reporter') -%}
+    do $grant$
+    begin
+        if exists (select 1 from pg_roles where rolname = '{{ role }}') then
+            grant select on {{ this }} to {{ adapter.quote(role) }};
+        else
+            raise notice 'role {{ role }} does not exist: no grant on {{ this.identifier }}';
+        end if;
+    end
+    $grant$
+{% endmacro %}
+
+{% macro grant_usage_to_reporter() %}
+    {%- set role = var('reporter_role', 'reporter') -%}
+    do $grant$
+    begin
+        if exists (select 1 from pg_roles where rolname = '{{ role }}')
+            and exists (select 1 from pg_namespace where nspname = '{{ target.schema }}') then
+            grant usage on schema {{ adapter.quote(target.schema) }} to {{ adapter.quote(role) }};
+        end if;
+    end
+    $grant$
+{% endmacro %}

@@ -1,0 +1,102 @@
+-- Fact: one row per order line, with the keys of its dimensions, the order's status and date,
+-- and the line's amounts. The biggest table of the project, so it is built incrementally: each
+-- run only processes the lines loaded since the previous run, instead of rebuilding everything.
+--
+-- How the incremental run works (read this before changing the model):
+-- * First run, or `dbt build --full-refresh`: is_incremental() is false, the whole query runs
+--   and the table is (re)created.
+-- * Later runs: is_incremental() is true, only rows newer than the table's high-water mark are
+--   selected, and dbt deletes + re-inserts them by unique_key (order_item_id), so a line that
+--   comes back (e.g. its order changed status) replaces its old version instead of duplicating.
+--
+-- Why filter on the load timestamp and not on the order date? The order date says when the
+-- customer bought, not when the row reached the warehouse: a late-arriving order from last week
+-- would be missed by "order_date > max(order_date)". The loader's timestamp only ever grows.
+-- A line is "new" when the line itself or its order was (re)loaded after the last run, so a
+-- status change on an old order (the order row is reloaded) refreshes its lines too.
+--
+-- Every column is a pure function of the raw rows, so an incremental run and a full refresh
+-- give the same table. That is why there is no "dbt_inserted_at = now()" column here: it would
+-- differ between the two by construction.
+
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_item_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+order_items as (
+    select * from {{ ref('stg_ecommerce__order_items') }}
+),
+
+orders as (
+    select * from {{ ref('stg_ecommerce__orders') }}
+),
+
+order_items_with_orders as (
+    select
+        order_items.*,
+        orders.customer_id,
+        orders.ordered_at,
+        orders.order_date,
+        orders.order_status,
+        -- the row's high-water mark: the later of the two load times (see the header)
+        greatest(order_items.loaded_at, orders.loaded_at) as source_loaded_at
+
+    from order_items
+    inner join orders
+        on order_items.order_id = orders.order_id
+),
+
+new_order_items as (
+    select *
+    from order_items_with_orders
+    {% if is_incremental() %}
+    -- strictly greater: rows at exactly the mark were processed by the previous run.
+    -- coalesce() covers an empty target table (max() of nothing is null).
+    where source_loaded_at > (
+        select coalesce(max(source_loaded_at), cast('1900-01-01' as timestamptz))
+        from {{ this }}
+    )
+    {% endif %}
+),
+
+final as (
+    select
+        -- keys: the surrogate keys are hashes of the natural keys, so they are computed here
+        -- without a join to the dimensions, and are identical in every run
+        order_item_id,
+        order_id,
+        product_id,
+        customer_id,
+        {{ ecom_utils.generate_surrogate_key(['product_id']) }} as product_key,
+        {{ ecom_utils.generate_surrogate_key(['customer_id']) }} as customer_key,
+
+        -- when and in which state
+        ordered_at,
+        order_date,
+        order_status,
+        order_status not in ('cancelled', 'returned') as is_revenue,
+
+        -- amounts
+        quantity,
+        unit_price,
+        unit_cost,
+        discount_amount,
+        line_total,
+        {{ calculate_revenue_with_tax('line_total') }} as line_total_with_tax,
+        line_cost,
+        line_profit,
+
+        -- incremental bookkeeping
+        source_loaded_at
+
+    from new_order_items
+)
+
+select * from final

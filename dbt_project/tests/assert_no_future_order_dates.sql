@@ -1,0 +1,61 @@
+-- Singular test: no order is dated in the future. "Future" has two meanings, both checked:
+-- 1. after the current time (the clock of the database server): impossible data, a loader or
+--    time-zone bug upstream;
+-- 2. after the `as_of_date` variable in the marts: every mart is "as of" that day, so a later
+--    order in fact_orders or a later day in orders_daily means a filter was lost.
+-- Plus the variable itself: an as_of_date after today is a typo in --vars.
+-- Each returned row is one problem, with a sentence saying which.
+--
+-- Orders AFTER as_of_date in the raw data are fine (they wait for the next as_of_date): after
+-- the next-day batch, the Python runner moves as_of_date forward on its own; with plain dbt,
+-- pass `--vars '{as_of_date: 2025-01-01}'`.
+
+{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" %}
+
+with
+
+orders as (
+    select * from {{ ref('stg_ecommerce__orders') }}
+),
+
+fact_orders as (
+    select * from {{ ref('fact_orders') }}
+),
+
+orders_daily as (
+    select * from {{ ref('orders_daily') }}
+),
+
+problems as (
+    select
+        cast(order_id as text) as record_id,
+        'stg_ecommerce__orders: ordered_at ' || ordered_at || ' is after the current time' as problem
+    from orders
+    -- localtimestamp: "now" without a time zone, like ordered_at
+    where ordered_at > localtimestamp
+
+    union all
+
+    select
+        cast(order_id as text) as record_id,
+        'fact_orders: date_key ' || date_key || ' is after as_of_date' as problem
+    from fact_orders
+    where date_key > {{ as_of_date }}
+
+    union all
+
+    select
+        cast(date_key as text) as record_id,
+        'orders_daily: day ' || date_key || ' is after as_of_date' as problem
+    from orders_daily
+    where date_key > {{ as_of_date }}
+
+    union all
+
+    select
+        'as_of_date' as record_id,
+        'the variable as_of_date ({{ var("as_of_date") }}) is after the current date' as problem
+    where {{ as_of_date }} > current_date
+)
+
+select * from problems
