@@ -17,6 +17,7 @@ import errno
 import functools
 import http.server
 import os
+import sys
 import threading
 import webbrowser
 from collections.abc import Iterator
@@ -68,10 +69,21 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    """A threading HTTP server that stays quiet when a browser hangs up early (normal for browsers)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipeError, ConnectionResetError
+            return
+        super().handle_error(request, client_address)
+
+
 def _make_server(folder: Path, port: int | None) -> http.server.ThreadingHTTPServer:
     handler = functools.partial(_QuietHandler, directory=str(folder))
     try:
-        return http.server.ThreadingHTTPServer((HOST, port or 0), handler)
+        return _Server((HOST, port or 0), handler)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise DocsServerError(
@@ -114,11 +126,17 @@ def docs_server(
         thread.join(timeout=5)
 
 
-def serve_docs(port: int | None = None, open_browser: bool = False, settings: Settings | None = None) -> None:
+def serve_docs(
+    port: int | None = None, open_browser: bool = False, generate: bool = True, settings: Settings | None = None
+) -> None:
     """`ecom-tutorial docs`: generate the docs, serve them on 127.0.0.1, print the URL, block until Ctrl-C."""
     settings = settings or load_settings()
-    print("Generating the dbt docs (dbt docs generate)...", flush=True)
-    folder = generate_docs(settings, progress=True)
+    if generate:
+        print("Generating the dbt docs (dbt docs generate)...", flush=True)
+        folder = generate_docs(settings, progress=True)
+    else:
+        folder = target_dir(settings)
+        _check_site(folder)
     # Bind before printing, so a busy port fails with our message and not after a URL was shown.
     server = _make_server(folder, port)
     url = _url(server)
