@@ -86,6 +86,9 @@ segmented as (
 ),
 
 final as (
+    -- no cast needed for the contract (_analytics__models.yml): the columns from dim_customers
+    -- arrive with the types of ITS contract, the scores are integers (a case over integer
+    -- literals; rfm_score is cast) and rfm_segment is text (a case over text literals)
     select
         customer_key,
         customer_id,

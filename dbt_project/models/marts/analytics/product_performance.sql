@@ -32,10 +32,15 @@ joined as (
         -- unsold products: zero sales, not unknown sales
         coalesce(product_sales.units_sold, 0) as units_sold,
         coalesce(product_sales.total_orders, 0) as total_orders,
-        coalesce(product_sales.total_revenue, 0) as total_revenue,
-        coalesce(product_sales.total_cost, 0) as total_cost,
-        coalesce(product_sales.total_profit, 0) as total_profit,
-        product_sales.average_unit_price,
+        -- the casts in this model pin the types its contract declares (_analytics__models.yml):
+        -- sum(), round() and arithmetic return a plain `numeric`. dbt's contract check only
+        -- compares type NAMES (numeric = numeric), but the table is created with the declared
+        -- precision and scale: without a cast, extra decimals would be rounded on insert, silently
+        cast(coalesce(product_sales.total_revenue, 0) as numeric(14, 2)) as total_revenue,
+        cast(coalesce(product_sales.total_cost, 0) as numeric(14, 2)) as total_cost,
+        cast(coalesce(product_sales.total_profit, 0) as numeric(14, 2)) as total_profit,
+        -- an average of unit prices fits the type of a unit price
+        cast(product_sales.average_unit_price as numeric(10, 2)) as average_unit_price,
         product_sales.first_sold_date,
         product_sales.last_sold_date
 
@@ -47,8 +52,10 @@ joined as (
 metrics as (
     select
         *,
-        -- null (not 0) when nothing was sold: a margin of nothing is undefined
-        round(100.0 * total_profit / nullif(total_revenue, 0), 2) as profit_margin_pct,
+        -- null (not 0) when nothing was sold: a margin of nothing is undefined. At most 100,
+        -- but unbounded below (discounts can exceed the margin), hence the wide numeric(14, 2)
+        cast(round(100.0 * total_profit / nullif(total_revenue, 0), 2) as numeric(14, 2))
+            as profit_margin_pct,
         {{ calculate_days_between('first_sold_date', "cast('" ~ var('as_of_date') ~ "' as date)") }} + 1
             as days_on_sale
 
@@ -58,14 +65,21 @@ metrics as (
 ranked as (
     select
         *,
-        round(units_sold * 1.0 / nullif(days_on_sale, 0), 4) as turnover_rate,
+        cast(round(units_sold * 1.0 / nullif(days_on_sale, 0), 4) as numeric(14, 4)) as turnover_rate,
         -- window functions compare each row with the others without collapsing them:
         -- share of the whole catalogue's revenue, and of the product's own category
-        round(100.0 * total_revenue / nullif(sum(total_revenue) over (), 0), 4) as revenue_share_pct,
-        round(
-            100.0 * total_revenue
-            / nullif(sum(total_revenue) over (partition by category), 0),
-            4
+        -- shares are 0-100 with 4 decimals: numeric(7, 4) holds exactly 0.0000 to 100.0000
+        cast(
+            round(100.0 * total_revenue / nullif(sum(total_revenue) over (), 0), 4)
+            as numeric(7, 4)
+        ) as revenue_share_pct,
+        cast(
+            round(
+                100.0 * total_revenue
+                / nullif(sum(total_revenue) over (partition by category), 0),
+                4
+            )
+            as numeric(7, 4)
         ) as category_revenue_share_pct,
         -- rank() gives ties the same rank and skips the next ones (1, 2, 2, 4): products
         -- with equal revenue (e.g. all unsold products) are equally placed

@@ -34,11 +34,16 @@ final as (
         brand,
         list_price,
         unit_cost,
-        unit_margin,
-        profit_margin_pct,
+        -- the casts pin the types the contract declares (_core__models.yml): arithmetic and
+        -- round() return a plain `numeric`, and dbt's contract check only compares type NAMES,
+        -- so without them the table's numeric(10, 2) / numeric(5, 2) would round silently.
+        -- unit_margin fits numeric(10, 2) because 0 <= unit_cost <= list_price; the margins
+        -- are percentages of the list price, 0-100 (accepted_range test in the YAML)
+        cast(unit_margin as numeric(10, 2)) as unit_margin,
+        cast(profit_margin_pct as numeric(5, 2)) as profit_margin_pct,
         category_target_margin_pct,
         -- positive = the product earns more (per unit at list price) than its category's target
-        profit_margin_pct - category_target_margin_pct as margin_vs_target_pct,
+        cast(profit_margin_pct - category_target_margin_pct as numeric(5, 2)) as margin_vs_target_pct,
         is_active,
         created_at,
         updated_at

@@ -18,6 +18,10 @@
 -- Every column is a pure function of the raw rows, so an incremental run and a full refresh
 -- give the same table. That is why there is no "dbt_inserted_at = now()" column here: it would
 -- differ between the two by construction.
+--
+-- The columns are an enforced contract (_core__models.yml). dbt only allows that on an
+-- incremental model with on_schema_change 'fail' or 'append_new_columns'; the contract's DDL
+-- (types, primary key) is applied when the table is created (first run, --full-refresh).
 
 {{
     config(
@@ -89,7 +93,10 @@ final as (
         unit_cost,
         discount_amount,
         line_total,
-        {{ calculate_revenue_with_tax('line_total') }} as line_total_with_tax,
+        -- the macro returns a plain `numeric`; the contract (and the table) say numeric(12, 2).
+        -- Incremental runs compare the new rows' types with the table's, precision included,
+        -- and on_schema_change='fail' would stop at numeric vs numeric(12,2): cast to match
+        cast({{ calculate_revenue_with_tax('line_total') }} as numeric(12, 2)) as line_total_with_tax,
         line_cost,
         line_profit,
 
