@@ -87,9 +87,15 @@ joined as (
             as is_active,
         coalesce(attributed.customers_acquired, 0) as customers_acquired,
         coalesce(attributed.attributed_orders, 0) as attributed_orders,
-        coalesce(attributed.attributed_revenue, 0.00) as attributed_revenue,
+        -- the casts in this model pin the types its contract declares (_analytics__models.yml):
+        -- sum(), round(), coalesce() with a literal and arithmetic return a plain `numeric`.
+        -- dbt's contract check only compares type NAMES (numeric = numeric), but the table is
+        -- created with the declared numeric(14, 2): without a cast, a value with more decimals
+        -- would be rounded on insert, silently
+        cast(coalesce(attributed.attributed_revenue, 0.00) as numeric(14, 2)) as attributed_revenue,
         coalesce(tagged.campaign_tagged_orders, 0) as campaign_tagged_orders,
-        coalesce(tagged.campaign_tagged_revenue, 0.00) as campaign_tagged_revenue
+        cast(coalesce(tagged.campaign_tagged_revenue, 0.00) as numeric(14, 2))
+            as campaign_tagged_revenue
 
     from campaigns
     left join attributed
@@ -102,12 +108,15 @@ final as (
     select
         *,
         -- lifetime value of the average acquired customer, up to as_of_date
-        round(attributed_revenue / nullif(customers_acquired, 0), 2) as avg_customer_ltv,
+        cast(round(attributed_revenue / nullif(customers_acquired, 0), 2) as numeric(14, 2))
+            as avg_customer_ltv,
         -- null, not infinite, for a campaign that acquired nobody
-        round(budget / nullif(customers_acquired, 0), 2) as cost_per_acquisition,
+        cast(round(budget / nullif(customers_acquired, 0), 2) as numeric(14, 2))
+            as cost_per_acquisition,
         -- revenue return on the budget, in percent: 100 % = the campaign earned twice its cost.
         -- Revenue, not profit: see the limits in the attribution_rule docs block.
-        round(100.0 * (attributed_revenue - budget) / nullif(budget, 0), 2) as return_on_investment
+        cast(round(100.0 * (attributed_revenue - budget) / nullif(budget, 0), 2) as numeric(14, 2))
+            as return_on_investment
 
     from joined
 )

@@ -33,12 +33,18 @@ every_day as (
         calendar.is_weekend,
         calendar.is_holiday,
         coalesce(daily_orders.order_count, 0) as order_count,
+        -- the casts in this model pin the types its contract declares (_analytics__models.yml):
+        -- sum(), round(), coalesce() with a literal and arithmetic return a plain `numeric`.
+        -- dbt's contract check only compares type NAMES (numeric = numeric), but the table is
+        -- created with the declared numeric(14, 2): without a cast, a value with more decimals
+        -- would be rounded on insert, silently. A plain column (last_year.revenue) keeps its type.
         -- 0.00, not 0: an amount keeps its two decimals (0 would print as "0", other days "12.50")
-        coalesce(daily_orders.revenue, 0.00) as revenue,
+        cast(coalesce(daily_orders.revenue, 0.00) as numeric(14, 2)) as revenue,
         coalesce(daily_orders.units_sold, 0) as units_sold,
         coalesce(daily_orders.unique_customers, 0) as unique_customers,
         -- null, not 0, on a day without orders: there is no "average order" to speak of
-        round(daily_orders.revenue / nullif(daily_orders.order_count, 0), 2) as average_order_value
+        cast(round(daily_orders.revenue / nullif(daily_orders.order_count, 0), 2) as numeric(14, 2))
+            as average_order_value
 
     from calendar
     left join daily_orders
@@ -50,10 +56,13 @@ with_running_total as (
     select
         *,
         -- running sum within each calendar year, in date order: the year-to-date revenue
-        sum(revenue) over (
-            partition by year
-            order by date_key
-            rows between unbounded preceding and current row
+        cast(
+            sum(revenue) over (
+                partition by year
+                order by date_key
+                rows between unbounded preceding and current row
+            )
+            as numeric(14, 2)
         ) as cumulative_revenue_ytd
 
     from every_day
@@ -65,9 +74,12 @@ final as (
         -- null for the first year of data: there is no "last year" to compare with
         last_year.revenue as revenue_same_day_last_year,
         -- growth in percent; null when last year's revenue is unknown or 0 (division by zero)
-        round(
-            100.0 * (this_year.revenue - last_year.revenue) / nullif(last_year.revenue, 0),
-            2
+        cast(
+            round(
+                100.0 * (this_year.revenue - last_year.revenue) / nullif(last_year.revenue, 0),
+                2
+            )
+            as numeric(14, 2)
         ) as yoy_growth_pct
 
     from with_running_total as this_year

@@ -57,10 +57,18 @@ joined as (
         months.month_name,
         months.days_in_month,
         coalesce(monthly_orders.order_count, 0) as order_count,
-        coalesce(monthly_orders.revenue, 0.00) as revenue,
+        -- the casts in this model pin the types its contract declares (_analytics__models.yml):
+        -- sum(), round(), lag(), coalesce() with a literal and arithmetic return a plain
+        -- `numeric`. dbt's contract check only compares type NAMES (numeric = numeric), but the
+        -- table is created with the declared numeric(14, 2): without a cast, a value with more
+        -- decimals would be rounded on insert, silently
+        cast(coalesce(monthly_orders.revenue, 0.00) as numeric(14, 2)) as revenue,
         coalesce(monthly_orders.units_sold, 0) as units_sold,
         coalesce(monthly_orders.unique_customers, 0) as unique_customers,
-        round(monthly_orders.revenue / nullif(monthly_orders.order_count, 0), 2) as average_order_value
+        cast(
+            round(monthly_orders.revenue / nullif(monthly_orders.order_count, 0), 2)
+            as numeric(14, 2)
+        ) as average_order_value
 
     from months
     left join monthly_orders
@@ -70,8 +78,10 @@ joined as (
 with_previous as (
     select
         *,
-        lag(revenue, 1) over (order by month_start_date) as previous_month_revenue,
-        lag(revenue, 12) over (order by month_start_date) as revenue_same_month_last_year
+        cast(lag(revenue, 1) over (order by month_start_date) as numeric(14, 2))
+            as previous_month_revenue,
+        cast(lag(revenue, 12) over (order by month_start_date) as numeric(14, 2))
+            as revenue_same_month_last_year
 
     from joined
 ),
@@ -80,11 +90,17 @@ final as (
     select
         *,
         -- percent; null when the reference month is missing (start of the data) or had no revenue
-        round(100.0 * (revenue - previous_month_revenue) / nullif(previous_month_revenue, 0), 2)
-            as mom_growth_pct,
-        round(
-            100.0 * (revenue - revenue_same_month_last_year) / nullif(revenue_same_month_last_year, 0),
-            2
+        cast(
+            round(100.0 * (revenue - previous_month_revenue) / nullif(previous_month_revenue, 0), 2)
+            as numeric(14, 2)
+        ) as mom_growth_pct,
+        cast(
+            round(
+                100.0 * (revenue - revenue_same_month_last_year)
+                / nullif(revenue_same_month_last_year, 0),
+                2
+            )
+            as numeric(14, 2)
         ) as yoy_growth_pct
 
     from with_previous

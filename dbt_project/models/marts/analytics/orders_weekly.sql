@@ -57,10 +57,18 @@ joined as (
         weeks.week_number,
         weeks.days_in_week,
         coalesce(weekly_orders.order_count, 0) as order_count,
-        coalesce(weekly_orders.revenue, 0.00) as revenue,
+        -- the casts in this model pin the types its contract declares (_analytics__models.yml):
+        -- sum(), round(), lag(), coalesce() with a literal and arithmetic return a plain
+        -- `numeric`. dbt's contract check only compares type NAMES (numeric = numeric), but the
+        -- table is created with the declared numeric(14, 2): without a cast, a value with more
+        -- decimals would be rounded on insert, silently
+        cast(coalesce(weekly_orders.revenue, 0.00) as numeric(14, 2)) as revenue,
         coalesce(weekly_orders.units_sold, 0) as units_sold,
         coalesce(weekly_orders.unique_customers, 0) as unique_customers,
-        round(weekly_orders.revenue / nullif(weekly_orders.order_count, 0), 2) as average_order_value
+        cast(
+            round(weekly_orders.revenue / nullif(weekly_orders.order_count, 0), 2)
+            as numeric(14, 2)
+        ) as average_order_value
 
     from weeks
     left join weekly_orders
@@ -72,7 +80,8 @@ joined as (
 with_previous as (
     select
         *,
-        lag(revenue) over (order by week_start_date) as previous_week_revenue
+        cast(lag(revenue) over (order by week_start_date) as numeric(14, 2))
+            as previous_week_revenue
 
     from joined
 ),
@@ -81,8 +90,10 @@ final as (
     select
         *,
         -- percent; null for the first week and after a week without revenue
-        round(100.0 * (revenue - previous_week_revenue) / nullif(previous_week_revenue, 0), 2)
-            as wow_growth_pct
+        cast(
+            round(100.0 * (revenue - previous_week_revenue) / nullif(previous_week_revenue, 0), 2)
+            as numeric(14, 2)
+        ) as wow_growth_pct
 
     from with_previous
 )

@@ -78,18 +78,25 @@ final as (
         coalesce(order_lines.line_count, 0) as line_count,
         coalesce(order_lines.units, 0) as units,
 
-        -- amounts
+        -- amounts. The casts pin the types the contract declares (_core__models.yml): sum(),
+        -- case and arithmetic return a plain `numeric`. dbt's contract check only compares type
+        -- NAMES (numeric = numeric), but the table is created with the declared numeric(12, 2):
+        -- without a cast, a value with more decimals would be rounded on insert, silently
         orders_as_of.discount_amount,
         orders_as_of.order_total,
         -- what the order contributes to revenue: its total if it counts, else 0. Summing this
         -- column is the one correct way to get revenue from this table.
-        case
-            when orders_as_of.order_status not in ('cancelled', 'returned')
-                then orders_as_of.order_total
-            else 0
-        end as recognized_revenue,
-        coalesce(order_lines.order_cost, 0) as order_cost,
-        orders_as_of.order_total - coalesce(order_lines.order_cost, 0) as gross_profit
+        cast(
+            case
+                when orders_as_of.order_status not in ('cancelled', 'returned')
+                    then orders_as_of.order_total
+                else 0
+            end
+            as numeric(12, 2)
+        ) as recognized_revenue,
+        cast(coalesce(order_lines.order_cost, 0) as numeric(12, 2)) as order_cost,
+        cast(orders_as_of.order_total - coalesce(order_lines.order_cost, 0) as numeric(12, 2))
+            as gross_profit
 
     from orders_as_of
     left join order_lines
