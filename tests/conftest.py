@@ -7,21 +7,32 @@ developer's own warehouse (.pgdata/) is never touched.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Collection
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
+import nbformat
+import pandas as pd
 import psycopg2
+import psycopg2.extensions
 import pytest
+
+import ecom_tutorial
 
 REPO = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "ecom_tutorial.cli"]
 LOCAL_PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
+SOLUTIONS = REPO / "notebooks" / "solutions"
+CHECK_CALL = re.compile(r"""check\(\s*["']([\d.]+)["']\s*,\s*(\w+)\s*\)""")
+DBT_OK_STATUSES = {"pass", "success", "no-op"}  # no-op: exposures, which `dbt build` only lists
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="ecom-tests-"))
 
 
@@ -97,3 +108,125 @@ def local_pg() -> dict[str, object]:
             pytest.fail(message + " but ECOM_REQUIRE_LOCAL_PG=1 requires it")
         pytest.skip(message)
     return dict(LOCAL_PG)
+
+
+@contextmanager
+def server_database(name: str, local_pg: dict[str, object], scale: int = 1) -> Iterator[psycopg2.extensions.connection]:
+    """A fresh database `name` on the 127.0.0.1:5432 server, raw data loaded at `scale`, with the
+    package (and so dbt) pointed at it in server mode while the block runs: the Docker users' path.
+
+    Yields an autocommit connection to it. Afterwards the ECOM_DB_* variables are restored and the
+    database is dropped. Other sessions share that server: give each test module its own `name`.
+    """
+    admin = psycopg2.connect(**local_pg)  # type: ignore[arg-type]
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'drop database if exists "{name}" with (force)')
+            cur.execute(f'create database "{name}"')
+            # the read-only role the marts' hooks grant to; roles are cluster-wide, hence the guard
+            cur.execute(
+                "do $$ begin if not exists (select from pg_roles where rolname = 'reporter') then "
+                "create role reporter login password 'reporter'; end if; end $$"
+            )
+    finally:
+        admin.close()
+
+    saved = {key: value for key, value in os.environ.items() if key.startswith("ECOM_DB")}
+    os.environ.update(
+        {
+            "ECOM_DB_MODE": "server",
+            "ECOM_DB_HOST": str(local_pg["host"]),
+            "ECOM_DB_PORT": str(local_pg["port"]),
+            "ECOM_DB_USER": str(local_pg["user"]),
+            "ECOM_DB_PASSWORD": "",
+            "ECOM_DB_NAME": name,
+            "ECOM_DB_SCHEMA": "analytics_dev",
+        }
+    )
+    try:
+        with ecom_tutorial.connection() as loading:  # one transaction, like `ecom-tutorial up`
+            ecom_tutorial.load_raw_data(loading, scale)
+        conn = ecom_tutorial.connect(autocommit=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
+    finally:
+        for key in [key for key in os.environ if key.startswith("ECOM_DB")]:
+            del os.environ[key]
+        os.environ.update(saved)
+        admin = psycopg2.connect(**local_pg)  # type: ignore[arg-type]
+        admin.autocommit = True
+        try:
+            with admin.cursor() as cur:
+                cur.execute(f'drop database if exists "{name}" with (force)')
+        finally:
+            admin.close()
+
+
+def frame(conn: psycopg2.extensions.connection, sql: str) -> pd.DataFrame:
+    """A query's result as a DataFrame, values exact (numerics stay Decimals, unlike pandas.read_sql)."""
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        return pd.DataFrame(cur.fetchall(), columns=[column.name for column in cur.description])
+
+
+def last_order_date(conn: psycopg2.extensions.connection) -> date:
+    """The date of the last raw order: what the runner should pass dbt as `as_of_date`."""
+    return frame(conn, "select max(order_date)::date as d from raw_data.orders")["d"][0]
+
+
+@contextmanager
+def dbt_target(target: Path) -> Iterator[Path]:
+    """dbt writes its target folder to `target` (and its logs next to it) while the block runs, never
+    to the dbt_project/target/ a concurrent run may be using."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBT_TARGET_PATH", str(target))
+        patch.setenv("DBT_LOG_PATH", str(target.with_name(target.name + "-logs")))
+        yield target
+
+
+def run_dbt_in(folder: Path, args: list[str], **kwargs: Any) -> ecom_tutorial.DbtResult:
+    """`ecom_tutorial.run_dbt(args)`, quiet and not raising, with dbt's target in `folder`/target;
+    prints (pytest -s) what it did and how long it took."""
+    started = time.perf_counter()
+    with dbt_target(folder / "target"):
+        result = ecom_tutorial.run_dbt(args, progress=False, check=False, **kwargs)
+    print(f"\ndbt {' '.join(args)}: {result.summary()} in {time.perf_counter() - started:.1f} s")
+    return result
+
+
+def dbt_statuses(result: ecom_tutorial.DbtResult, node_type: str) -> dict[str, str]:
+    """node name -> status, for the nodes of one type ("model", "test", "unit_test", "snapshot")."""
+    nodes = result.table[result.table["type"] == node_type]
+    return dict(zip(nodes["node"], nodes["status"]))
+
+
+def dbt_problems(result: ecom_tutorial.DbtResult) -> list[str]:
+    """Every node that did not pass, with dbt's message: [] for a clean run."""
+    table = result.table
+    failed = table[~table["status"].isin(DBT_OK_STATUSES)]
+    return [f"{row.type} {row.node}: {row.status} {row.message}" for row in failed.itertuples()]
+
+
+def assert_green_without_warnings(result: ecom_tutorial.DbtResult) -> None:
+    """dbt succeeded, every node passed, and dbt logged no warning (deprecations included)."""
+    assert result.success, dbt_problems(result)
+    assert dbt_problems(result) == []
+    assert result.warnings == [], result.warnings
+
+
+def notebook_solutions(lessons: Collection[str] | None = None) -> dict[str, str]:
+    """exercise id -> the source of its solution cell, read from the solution notebooks (of `lessons`, e.g. "05")."""
+    found = {}
+    for path in sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb")):
+        if lessons is not None and path.stem[:2] not in lessons:
+            continue
+        cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        for cell, following in zip(cells, cells[1:]):
+            if "solution" in cell.metadata.get("tags", []):
+                match = CHECK_CALL.search(following.source)
+                assert match, f"{path.name}: the cell after a solution cell must call check(id, answer)"
+                found[match.group(1)] = cell.source
+    return found

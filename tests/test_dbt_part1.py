@@ -1,6 +1,7 @@
 """dbt project, part 1: customer analytics, product performance, snapshots, the incremental fact.
 
-One real database, one story, asserted from many angles (build once, assert a lot):
+One real database (on the 127.0.0.1:5432 server, in server mode: the Docker users' path), one
+story, asserted from many angles (build once, assert a lot), dbt run through ecom_tutorial.run_dbt:
 1. load the mock data and `dbt build` (seeds, models, snapshots, data and unit tests);
 2. apply the next-day batch and `dbt build` again: fact_order_items runs incrementally and the
    snapshots record the changes;
@@ -11,23 +12,27 @@ Every mart figure checked here is recomputed independently with pandas from the 
 from __future__ import annotations
 
 import hashlib
-import os
-import time
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
-import psycopg2
 import pytest
+from conftest import (
+    assert_green_without_warnings,
+    dbt_problems,
+    dbt_statuses,
+    frame,
+    last_order_date,
+    run_dbt_in,
+    server_database,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-PROJECT = REPO / "dbt_project"
-MOCK_DATA = REPO / "docker" / "postgres" / "mock-data"
-NEXT_DAY_BATCH = MOCK_DATA / "next_day_batch.sql"
+import ecom_tutorial
+from ecom_tutorial import DbtResult
+
 DATABASE = "ecom_test_part1"
 SCHEMA = "analytics_dev"
 FULL_REFRESH_SCHEMA = "analytics_part1_full_refresh"
@@ -35,35 +40,12 @@ REVENUE_EXCLUDED = {"cancelled", "returned"}
 
 
 @dataclass
-class Invocation:
-    """What one in-process dbt command did."""
-
-    args: list[str]
-    success: bool
-    seconds: float
-    warnings: list[str]
-    results: list[Any]
-    exception: BaseException | None
-
-    def statuses(self, resource_type: str) -> dict[str, str]:
-        return {r.node.name: str(r.status) for r in self.results if r.node.resource_type == resource_type}
-
-    def failures(self) -> list[str]:
-        ok = {"pass", "success", "no-op"}  # no-op: exposures, which dbt build only lists
-        return [f"{r.node.unique_id}: {r.status} {r.message}" for r in self.results if str(r.status) not in ok]
-
-    def rows_affected(self, model: str) -> int:
-        (result,) = [r for r in self.results if r.node.name == model]
-        return int(result.adapter_response["rows_affected"])
-
-
-@dataclass
 class Story:
     """Everything the module's tests look at, collected once by the fixture."""
 
-    first_build: Invocation
-    second_build: Invocation
-    full_refresh: Invocation
+    first_build: DbtResult
+    second_build: DbtResult
+    full_refresh: DbtResult
     as_of_before: date
     as_of_after: date
     new_lines_expected: int
@@ -72,97 +54,30 @@ class Story:
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def _query(conn: Any, sql: str) -> pd.DataFrame:
-    """A query's result as a DataFrame (numeric columns stay exact Decimals)."""
-    with conn.cursor() as cur:
-        cur.execute(sql)
-        columns = [c.name for c in cur.description]
-        return pd.DataFrame(cur.fetchall(), columns=columns)
-
-
-def _connect(dbname: str) -> Any:
-    conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname=dbname)
-    conn.autocommit = True
-    return conn
-
-
-def _dbt(args: list[str], work: Path, name: str, schema: str = SCHEMA) -> Invocation:
-    """Run one dbt command in-process, with its own target folder; collect warnings too."""
-    from dbt.cli.main import dbtRunner
-
-    warnings: list[str] = []
-
-    def on_event(event: Any) -> None:
-        if event.info.level == "warn":
-            warnings.append(f"{event.info.name}: {event.info.msg}")
-
-    os.environ["ECOM_DB_SCHEMA"] = schema
-    full_args = [
-        *args,
-        "--project-dir", str(PROJECT),
-        "--profiles-dir", str(REPO),
-        "--log-path", str(work / name / "logs"),
-    ]
-    if args[0] != "deps":
-        full_args += ["--target-path", str(work / name / "target")]
-    started = time.perf_counter()
-    result = dbtRunner(callbacks=[on_event]).invoke(full_args)
-    seconds = time.perf_counter() - started
-    results = list(result.result.results) if result.result is not None and hasattr(result.result, "results") else []
-    return Invocation(full_args, result.success, seconds, warnings, results, result.exception)
-
-
-def _last_order_date(conn: Any) -> date:
-    """What the Python runner passes as as_of_date: the date of the last raw order."""
-    return _query(conn, "select max(order_date)::date as d from raw_data.orders")["d"][0]
+def _rows_affected(result: DbtResult, model: str) -> int:
+    (rows,) = result.table.loc[result.table["node"] == model, "rows"]
+    return int(rows)
 
 
 @pytest.fixture(scope="module")
 def story(local_pg: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
     work = tmp_path_factory.mktemp("dbt_part1")
-    admin = _connect("postgres")
-    try:
-        with admin.cursor() as cur:
-            cur.execute(f"drop database if exists {DATABASE} with (force)")
-            cur.execute(f"create database {DATABASE}")
-    finally:
-        admin.close()
+    with server_database(DATABASE, local_pg) as conn:
+        deps = run_dbt_in(work / "deps", ["deps"])
+        assert deps.success, dbt_problems(deps)
 
-    saved = {k: v for k, v in os.environ.items() if k.startswith("ECOM_DB")}
-    os.environ.update(
-        {
-            "ECOM_DB_HOST": "127.0.0.1",
-            "ECOM_DB_PORT": "5432",
-            "ECOM_DB_USER": "postgres",
-            "ECOM_DB_PASSWORD": "",
-            "ECOM_DB_NAME": DATABASE,
-        }
-    )
-    conn = _connect(DATABASE)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("set ecom.scale = 1")
-            for script in sorted(MOCK_DATA.glob("0*.sql")):
-                cur.execute(script.read_text())
+        # the runner passes as_of_date = the last raw order date itself; the tests check it did
+        as_of_before = last_order_date(conn)
+        first = run_dbt_in(work / "first", ["build"])
 
-        deps = _dbt(["deps"], work, "deps")
-        assert deps.success, deps.exception
+        customers_before = frame(conn, "select customer_id, updated_at from raw_data.customers")
+        products_before = frame(conn, "select product_id, list_price, unit_cost, category from raw_data.products")
+        high_water_mark = frame(conn, f"select max(source_loaded_at) as m from {SCHEMA}.fact_order_items")["m"][0]
 
-        as_of_before = _last_order_date(conn)
-        vars_before = f"{{as_of_date: '{as_of_before}'}}"
-        first = _dbt(["build", "--vars", vars_before], work, "first")
-
-        customers_before = _query(conn, "select customer_id, updated_at from raw_data.customers")
-        products_before = _query(
-            conn, "select product_id, list_price, unit_cost, category from raw_data.products"
-        )
-        high_water_mark = _query(conn, f"select max(source_loaded_at) as m from {SCHEMA}.fact_order_items")["m"][0]
-
-        with conn.cursor() as cur:
-            cur.execute(NEXT_DAY_BATCH.read_text())
+        ecom_tutorial.apply_next_day_batch(conn)
 
         # the lines the incremental run should pick up, counted straight from the raw tables
-        new_lines = _query(
+        new_lines = frame(
             conn,
             f"""
             select count(*) as n
@@ -172,40 +87,33 @@ def story(local_pg: dict[str, object], tmp_path_factory: pytest.TempPathFactory)
             """,
         )["n"][0]
 
-        as_of_after = _last_order_date(conn)
-        vars_after = f"{{as_of_date: '{as_of_after}'}}"
-        second = _dbt(["build", "--vars", vars_after], work, "second")
-        full_refresh = _dbt(
-            ["run", "--full-refresh", "--select", "+fact_order_items", "--vars", vars_after],
-            work,
-            "full_refresh",
-            schema=FULL_REFRESH_SCHEMA,
-        )
+        as_of_after = last_order_date(conn)
+        second = run_dbt_in(work / "second", ["build"])
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("ECOM_DB_SCHEMA", FULL_REFRESH_SCHEMA)
+            full_refresh = run_dbt_in(
+                work / "full_refresh", ["run", "--full-refresh", "--select", "+fact_order_items"]
+            )
 
         frames = {
-            "customers": _query(conn, "select * from raw_data.customers"),
-            "orders": _query(conn, "select * from raw_data.orders"),
-            "order_items": _query(conn, "select * from raw_data.order_items"),
-            "products": _query(conn, "select * from raw_data.products"),
-            "customer_analytics": _query(conn, f"select * from {SCHEMA}.customer_analytics"),
-            "dim_customers": _query(conn, f"select * from {SCHEMA}.dim_customers"),
-            "product_performance": _query(conn, f"select * from {SCHEMA}.product_performance"),
-            "fact_incremental": _query(conn, f"select * from {SCHEMA}.fact_order_items order by order_item_id"),
-            "fact_full_refresh": _query(
+            "customers": frame(conn, "select * from raw_data.customers"),
+            "orders": frame(conn, "select * from raw_data.orders"),
+            "order_items": frame(conn, "select * from raw_data.order_items"),
+            "products": frame(conn, "select * from raw_data.products"),
+            "customer_analytics": frame(conn, f"select * from {SCHEMA}.customer_analytics"),
+            "dim_customers": frame(conn, f"select * from {SCHEMA}.dim_customers"),
+            "product_performance": frame(conn, f"select * from {SCHEMA}.product_performance"),
+            "fact_incremental": frame(conn, f"select * from {SCHEMA}.fact_order_items order by order_item_id"),
+            "fact_full_refresh": frame(
                 conn, f"select * from {FULL_REFRESH_SCHEMA}.fact_order_items order by order_item_id"
             ),
-            "customer_snapshot": _query(conn, f"select * from {SCHEMA}_snapshots.customer_snapshot"),
-            "product_snapshot": _query(conn, f"select * from {SCHEMA}_snapshots.product_snapshot"),
+            "customer_snapshot": frame(conn, f"select * from {SCHEMA}_snapshots.customer_snapshot"),
+            "product_snapshot": frame(conn, f"select * from {SCHEMA}_snapshots.product_snapshot"),
         }
         yield Story(
             first, second, full_refresh, as_of_before, as_of_after, int(new_lines),
             customers_before, products_before, frames,
         )
-    finally:
-        conn.close()
-        for name in [n for n in os.environ if n.startswith("ECOM_DB")]:
-            del os.environ[name]
-        os.environ.update(saved)
 
 
 # --- the builds ---------------------------------------------------------------------------------
@@ -213,15 +121,10 @@ def story(local_pg: dict[str, object], tmp_path_factory: pytest.TempPathFactory)
 
 def test_build_from_scratch_is_green_without_warnings(story: Story) -> None:
     build = story.first_build
-    assert build.success, build.exception or build.failures()
-    assert build.failures() == []
-    assert build.warnings == [], build.warnings
-    data_tests = build.statuses("test")
-    unit_tests = build.statuses("unit_test")
-    print(
-        f"\nfirst build: {len(data_tests)} data tests, {len(unit_tests)} unit tests, "
-        f"{build.seconds:.1f} s at scale 1"
-    )
+    assert_green_without_warnings(build)
+    data_tests = dbt_statuses(build, "test")
+    unit_tests = dbt_statuses(build, "unit_test")
+    print(f"\nfirst build: {len(data_tests)} data tests, {len(unit_tests)} unit tests at scale 1")
     # part 1's own tests are there and ran
     for name in ("assert_customer_ltv_matches_orders", "assert_order_totals_match_line_items"):
         assert data_tests[name] == "pass"
@@ -231,16 +134,13 @@ def test_build_from_scratch_is_green_without_warnings(story: Story) -> None:
         "fact_order_items_incremental_selects_only_newer_rows",
     ):
         assert unit_tests[name] == "pass"
-    assert set(build.statuses("snapshot")) >= {"customer_snapshot", "product_snapshot"}
+    assert set(dbt_statuses(build, "snapshot")) >= {"customer_snapshot", "product_snapshot"}
 
 
 def test_build_after_next_day_batch_is_green_without_warnings(story: Story) -> None:
     build = story.second_build
-    assert build.success, build.exception or build.failures()
-    assert build.failures() == []
-    assert build.warnings == [], build.warnings
+    assert_green_without_warnings(build)
     assert story.as_of_after > story.as_of_before, "the next-day batch should add orders after the base data"
-    print(f"\nincremental build after the batch: {build.seconds:.1f} s")
 
 
 # --- the incremental fact ------------------------------------------------------------------------
@@ -248,13 +148,13 @@ def test_build_after_next_day_batch_is_green_without_warnings(story: Story) -> N
 
 def test_incremental_run_processes_only_the_new_rows(story: Story) -> None:
     assert story.new_lines_expected > 0, "the next-day batch should bring new order lines"
-    assert story.second_build.rows_affected("fact_order_items") == story.new_lines_expected
+    assert _rows_affected(story.second_build, "fact_order_items") == story.new_lines_expected
     # the full refresh, by contrast, inserts every line
-    assert story.full_refresh.rows_affected("fact_order_items") == len(story.frames["order_items"])
+    assert _rows_affected(story.full_refresh, "fact_order_items") == len(story.frames["order_items"])
 
 
 def test_incremental_table_equals_full_refresh(story: Story) -> None:
-    assert story.full_refresh.success, story.full_refresh.exception or story.full_refresh.failures()
+    assert story.full_refresh.success, dbt_problems(story.full_refresh)
     incremental = story.frames["fact_incremental"].reset_index(drop=True)
     rebuilt = story.frames["fact_full_refresh"].reset_index(drop=True)
     # every column is compared: the model has no build timestamp that could legitimately differ
@@ -266,8 +166,12 @@ def test_incremental_table_equals_full_refresh(story: Story) -> None:
 # --- the snapshots -------------------------------------------------------------------------------
 
 
-def _versions(snapshot: pd.DataFrame, key: str) -> pd.Series:
-    return snapshot.groupby(key).size()
+def _assert_versions(snapshot: pd.DataFrame, key: str, ids: pd.Index, changed: set[int]) -> None:
+    """One version of every id, two of each changed one."""
+    versions = snapshot.groupby(key).size()
+    assert set(versions.index) == set(ids)
+    assert (versions[list(changed)] == 2).all()
+    assert (versions.drop(list(changed)) == 1).all()
 
 
 def test_customer_snapshot_has_two_versions_for_each_changed_customer(story: Story) -> None:
@@ -278,10 +182,7 @@ def test_customer_snapshot_has_two_versions_for_each_changed_customer(story: Sto
     assert changed, "the next-day batch should update some customers"
 
     snapshot = story.frames["customer_snapshot"]
-    versions = _versions(snapshot, "customer_id")
-    assert set(versions.index) == set(after.index)
-    assert (versions[list(changed)] == 2).all()
-    assert (versions.drop(list(changed)) == 1).all()
+    _assert_versions(snapshot, "customer_id", after.index, changed)
 
     # the old version is closed exactly when the new one starts (the new updated_at)
     for customer_id in sorted(changed)[:50]:
@@ -301,10 +202,7 @@ def test_product_snapshot_tracks_price_and_category_changes(story: Story) -> Non
     assert changed, "the next-day batch should change some prices or categories"
 
     snapshot = story.frames["product_snapshot"]
-    versions = _versions(snapshot, "product_id")
-    assert set(versions.index) == set(after.index)
-    assert (versions[list(changed)] == 2).all()
-    assert (versions.drop(list(changed)) == 1).all()
+    _assert_versions(snapshot, "product_id", after.index, changed)
     current = snapshot[snapshot.dbt_valid_to.isna()].set_index("product_id")[tracked].sort_index()
     pd.testing.assert_frame_equal(current, after.sort_index(), check_dtype=False)
     previous = snapshot[snapshot.dbt_valid_to.notna()].set_index("product_id")[tracked].sort_index()

@@ -1,19 +1,19 @@
 """dbt project, part 2: time series, marketing attribution, hooks, contracts, analyses, docs.
 
 One real database, one `dbt build`, asserted from many angles (build once, assert a lot):
-the fixture loads the mock data into its own database on 127.0.0.1:5432, builds the project
-in-process, generates the docs and compiles the analyses. Every mart figure checked here is
-recomputed independently with pandas/Python from the raw tables and the seed CSV files.
+the fixture loads the mock data into its own database on 127.0.0.1:5432 (server mode: the Docker
+users' path), builds the project in-process with ecom_tutorial.run_dbt, generates the docs and
+compiles the analyses. Every mart figure checked here is recomputed independently with
+pandas/Python from the raw tables and the seed CSV files.
 """
 
 from __future__ import annotations
 
 import calendar
 import csv
+import dataclasses
 import hashlib
 import json
-import os
-import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,14 +21,23 @@ from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
-import psycopg2
 import psycopg2.errors
 import pytest
+from conftest import (
+    REPO,
+    assert_green_without_warnings,
+    dbt_problems,
+    dbt_statuses,
+    frame,
+    last_order_date,
+    run_dbt_in,
+    server_database,
+)
 
-REPO = Path(__file__).resolve().parent.parent
+import ecom_tutorial
+from ecom_tutorial import DbtResult
+
 PROJECT = REPO / "dbt_project"
-MOCK_DATA = REPO / "docker" / "postgres" / "mock-data"
-NEXT_DAY_BATCH = MOCK_DATA / "next_day_batch.sql"
 DATABASE = "ecom_test_part2"
 SCHEMA = "analytics_dev"
 PROJECT_NAME = "ecom_dbt_tutorial"
@@ -46,81 +55,28 @@ STAGING_MODELS = (
 
 
 @dataclass
-class Invocation:
-    """What one in-process dbt command did."""
-
-    args: list[str]
-    success: bool
-    seconds: float
-    warnings: list[str]
-    results: list[Any]
-    exception: BaseException | None
-    target: Path
-
-    def statuses(self, resource_type: str) -> dict[str, str]:
-        return {r.node.name: str(r.status) for r in self.results if r.node.resource_type == resource_type}
-
-    def failures(self) -> list[str]:
-        ok = {"pass", "success", "no-op"}
-        return [f"{r.node.unique_id}: {r.status} {r.message}" for r in self.results if str(r.status) not in ok]
-
-    def result(self, name: str) -> Any:
-        (found,) = [r for r in self.results if r.node.name == name]
-        return found
-
-
-@dataclass
 class Warehouse:
     """Everything the tests look at, collected once by the module fixture."""
 
     work: Path
     as_of: date
-    build: Invocation
-    docs: Invocation
-    analyses: Invocation
+    build: DbtResult
+    docs: DbtResult
+    analyses: DbtResult
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def target(self, run: str) -> Path:
+        """The target folder of the fixture's dbt run `run` ("build", "docs", "analyses")."""
+        return self.work / run / "target"
 
 
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _connect(dbname: str, user: str = "postgres", password: str | None = None) -> Any:
-    conn = psycopg2.connect(host="127.0.0.1", port=5432, user=user, password=password, dbname=dbname)
-    conn.autocommit = True
-    return conn
-
-
-def _query(conn: Any, sql: str) -> pd.DataFrame:
-    """A query's result as a DataFrame (numeric columns stay exact Decimals)."""
-    with conn.cursor() as cur:
-        cur.execute(sql)
-        return pd.DataFrame(cur.fetchall(), columns=[c.name for c in cur.description])
-
-
-def _dbt(args: list[str], work: Path, name: str) -> Invocation:
-    """Run one dbt command in-process with its own target folder; collect the warnings too."""
-    from dbt.cli.main import dbtRunner
-
-    warnings: list[str] = []
-
-    def on_event(event: Any) -> None:
-        if event.info.level == "warn":
-            warnings.append(f"{event.info.name}: {event.info.msg}")
-
-    target = work / name / "target"
-    full_args = [*args, "--project-dir", str(PROJECT), "--profiles-dir", str(REPO)]
-    full_args += ["--log-path", str(work / name / "logs")]
-    if args[0] != "deps":
-        full_args += ["--target-path", str(target)]
-    started = time.perf_counter()
-    outcome = dbtRunner(callbacks=[on_event]).invoke(full_args)
-    seconds = time.perf_counter() - started
-    results = list(getattr(outcome.result, "results", None) or [])
-    return Invocation(full_args, outcome.success, seconds, warnings, results, outcome.exception, target)
-
-
-def _vars(as_of: date | str) -> list[str]:
-    return ["--vars", f"{{as_of_date: '{as_of}'}}"]
+def _node_result(run: DbtResult, name: str) -> Any:
+    """dbt's own result of node `name` (it has the failing row count of a test)."""
+    (found,) = [r for r in run.raw.results if r.node.name == name]
+    return found
 
 
 def _f(values: Any) -> np.ndarray:
@@ -142,8 +98,8 @@ def _assert_close(actual: Any, expected: Any, atol: float = 0.006, what: str = "
 
 def _reference_frames(conn: Any, as_of: date) -> dict[str, pd.DataFrame]:
     """The raw data, and the revenue orders with their units, as the business defines them."""
-    orders = _query(conn, "select * from raw_data.orders")
-    items = _query(conn, "select * from raw_data.order_items")
+    orders = frame(conn, "select * from raw_data.orders")
+    items = frame(conn, "select * from raw_data.order_items")
     orders["day"] = pd.to_datetime(orders["order_date"]).dt.normalize()
     units = items.groupby("order_id")["quantity"].sum().rename("units")
     orders = orders.join(units, on="order_id")
@@ -158,59 +114,24 @@ def _reference_frames(conn: Any, as_of: date) -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def wh(local_pg: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     work = tmp_path_factory.mktemp("dbt_part2")
-    admin = _connect("postgres")
-    try:
-        with admin.cursor() as cur:
-            cur.execute(f"drop database if exists {DATABASE} with (force)")
-            cur.execute(f"create database {DATABASE}")
-            # the read-only role of the marts' post-hook; roles are cluster-wide, hence the guard
-            cur.execute(
-                "do $$ begin if not exists (select from pg_roles where rolname = 'reporter') then "
-                "create role reporter login password 'reporter'; end if; end $$"
-            )
-    finally:
-        admin.close()
-
-    saved = {k: v for k, v in os.environ.items() if k.startswith("ECOM_DB")}
-    os.environ.update(
-        {
-            "ECOM_DB_HOST": "127.0.0.1",
-            "ECOM_DB_PORT": "5432",
-            "ECOM_DB_USER": "postgres",
-            "ECOM_DB_PASSWORD": "",
-            "ECOM_DB_NAME": DATABASE,
-            "ECOM_DB_SCHEMA": SCHEMA,
-        }
-    )
-    conn = _connect(DATABASE)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("set ecom.scale = 1")
-            for script in sorted(MOCK_DATA.glob("0*.sql")):
-                cur.execute(script.read_text())
-        # what the Python runner passes: the date of the last raw order
-        as_of = _query(conn, "select max(order_date)::date as d from raw_data.orders")["d"][0]
-
-        deps = _dbt(["deps"], work, "deps")
-        assert deps.success, deps.exception
-        build = _dbt(["build", *_vars(as_of)], work, "build")
-        docs = _dbt(["docs", "generate", *_vars(as_of)], work, "docs")
-        analyses = _dbt(["compile", "--select", "resource_type:analysis", *_vars(as_of)], work, "analyses")
+    with server_database(DATABASE, local_pg) as conn:
+        # the runner passes as_of_date = the last raw order date itself; the tests check it did
+        as_of = last_order_date(conn)
+        deps = run_dbt_in(work / "deps", ["deps"])
+        assert deps.success, dbt_problems(deps)
+        build = run_dbt_in(work / "build", ["build"])
+        docs = run_dbt_in(work / "docs", ["docs", "generate"])
+        analyses = run_dbt_in(work / "analyses", ["compile", "--select", "resource_type:analysis"])
 
         frames = _reference_frames(conn, as_of)
         for model in (*MY_MARTS, "dim_customers", "customer_analytics", "product_performance"):
-            frames[model] = _query(conn, f"select * from {SCHEMA}.{model}")
+            frames[model] = frame(conn, f"select * from {SCHEMA}.{model}")
         yield Warehouse(work, as_of, build, docs, analyses, frames)
-    finally:
-        conn.close()
-        for name in [n for n in os.environ if n.startswith("ECOM_DB")]:
-            del os.environ[name]
-        os.environ.update(saved)
 
 
 @pytest.fixture
 def conn(wh: Warehouse) -> Iterator[Any]:
-    connection = _connect(DATABASE)
+    connection = ecom_tutorial.connect(autocommit=True)
     yield connection
     connection.close()
 
@@ -220,13 +141,11 @@ def conn(wh: Warehouse) -> Iterator[Any]:
 
 def test_build_is_green_without_warnings_and_has_enough_tests(wh: Warehouse) -> None:
     build = wh.build
-    assert build.success, build.exception or build.failures()
-    assert build.failures() == []
-    assert build.warnings == [], build.warnings
-    data_tests, unit_tests = build.statuses("test"), build.statuses("unit_test")
+    assert_green_without_warnings(build)
+    data_tests, unit_tests = dbt_statuses(build, "test"), dbt_statuses(build, "unit_test")
     print(
         f"\ndbt build at scale 1: {len(data_tests)} data tests, {len(unit_tests)} unit tests, "
-        f"{len(build.statuses('model'))} models, {build.seconds:.1f} s"
+        f"{len(dbt_statuses(build, 'model'))} models"
     )
     assert len(data_tests) >= 84, "the specification asks for at least 84 data tests"
     for name in ("assert_no_future_order_dates", "assert_campaign_dates_valid", "assert_no_negative_revenue"):
@@ -238,13 +157,12 @@ def test_build_is_green_without_warnings_and_has_enough_tests(wh: Warehouse) -> 
     ):
         assert unit_tests[name] == "pass"
     for model in MY_MARTS:
-        assert build.statuses("model")[model] == "success"
+        assert dbt_statuses(build, "model")[model] == "success"
 
 
 def test_project_parses_without_deprecations(wh: Warehouse) -> None:
-    parse = _dbt(["parse", "--no-partial-parse", "--show-all-deprecations"], wh.work, "parse")
-    assert parse.success, parse.exception
-    assert parse.warnings == [], parse.warnings
+    parse = run_dbt_in(wh.work / "parse", ["parse", "--no-partial-parse", "--show-all-deprecations"])
+    assert_green_without_warnings(parse)
 
 
 # --- dim_date -------------------------------------------------------------------------------------
@@ -454,15 +372,14 @@ def test_singular_tests_fail_on_bad_data(wh: Warehouse, conn: Any) -> None:
         cur.execute(f"update {SCHEMA}.orders_weekly set revenue = -1 where week_start_date = '2022-01-03'")
     try:
         # 3. as_of_date in the future (a typo in --vars)
-        run = _dbt(
+        run = run_dbt_in(
+            wh.work / "bad_data",
             [
                 "test",
                 "--select", "assert_campaign_dates_valid assert_no_negative_revenue assert_no_future_order_dates",
                 "--store-failures",
-                *_vars("2099-01-01"),
             ],
-            wh.work,
-            "bad_data",
+            vars={"as_of_date": "2099-01-01"},
         )
     finally:
         with conn.cursor() as cur:
@@ -474,21 +391,21 @@ def test_singular_tests_fail_on_bad_data(wh: Warehouse, conn: Any) -> None:
                 f"where w.week_start_date = '2022-01-03'"
             )
     assert not run.success
-    statuses = run.statuses("test")
+    statuses = dbt_statuses(run, "test")
     assert statuses == {
         "assert_campaign_dates_valid": "fail",
         "assert_no_negative_revenue": "fail",
         "assert_no_future_order_dates": "fail",
     }
-    assert run.result("assert_campaign_dates_valid").failures == 1
-    assert run.result("assert_no_negative_revenue").failures == 1
+    assert _node_result(run, "assert_campaign_dates_valid").failures == 1
+    assert _node_result(run, "assert_no_negative_revenue").failures == 1
     # the stored failures say what is wrong, in words
-    stored = _query(conn, f"select * from {SCHEMA}_dbt_test__audit.assert_campaign_dates_valid")
+    stored = frame(conn, f"select * from {SCHEMA}_dbt_test__audit.assert_campaign_dates_valid")
     assert stored["problem"].str.contains("outside campaign 1").all()
-    stored = _query(conn, f"select * from {SCHEMA}_dbt_test__audit.assert_no_negative_revenue")
+    stored = frame(conn, f"select * from {SCHEMA}_dbt_test__audit.assert_no_negative_revenue")
     offending = stored[["model_name", "column_name", "row_key"]].values.tolist()
     assert offending == [["orders_weekly", "revenue", "2022-01-03"]]
-    stored = _query(conn, f"select * from {SCHEMA}_dbt_test__audit.assert_no_future_order_dates")
+    stored = frame(conn, f"select * from {SCHEMA}_dbt_test__audit.assert_no_future_order_dates")
     assert stored["problem"].str.contains("as_of_date").any()
 
 
@@ -496,8 +413,8 @@ def test_singular_tests_fail_on_bad_data(wh: Warehouse, conn: Any) -> None:
 
 
 def test_pre_hook_writes_the_audit_log(wh: Warehouse, conn: Any) -> None:
-    invocation_id = json.loads((wh.build.target / "run_results.json").read_text())["metadata"]["invocation_id"]
-    log = _query(
+    invocation_id = json.loads((wh.target("build") / "run_results.json").read_text())["metadata"]["invocation_id"]
+    log = frame(
         conn,
         f"select model_name, schema_name, event from {SCHEMA}_audit.dbt_model_runs "
         f"where invocation_id = '{invocation_id}' order by model_name",
@@ -508,7 +425,8 @@ def test_pre_hook_writes_the_audit_log(wh: Warehouse, conn: Any) -> None:
 
 
 def test_reporter_role_can_read_marts_but_not_write(wh: Warehouse) -> None:
-    reporter = _connect(DATABASE, user="reporter", password="reporter")
+    reporter_login = dataclasses.replace(ecom_tutorial.connection_info(), user="reporter", password="reporter")
+    reporter = ecom_tutorial.connect(reporter_login, autocommit=True)
     try:
         with reporter.cursor() as cur:
             for mart in (*MY_MARTS, "customer_analytics", "dim_customers"):
@@ -530,11 +448,11 @@ def test_reporter_role_can_read_marts_but_not_write(wh: Warehouse) -> None:
 
 
 def test_contracts_and_indexes_exist(wh: Warehouse, conn: Any) -> None:
-    manifest = json.loads((wh.docs.target / "manifest.json").read_text())
+    manifest = json.loads((wh.target("docs") / "manifest.json").read_text())
     for mart in MY_MARTS:
         node = manifest["nodes"][f"model.{PROJECT_NAME}.{mart}"]
         assert node["config"]["contract"]["enforced"], f"{mart} should have an enforced contract"
-    primary_keys = _query(
+    primary_keys = frame(
         conn,
         f"""
         select rel.relname as table_name, att.attname as column_name
@@ -553,7 +471,7 @@ def test_contracts_and_indexes_exist(wh: Warehouse, conn: Any) -> None:
         "orders_monthly": "month_start_date",
         "marketing_attribution": "campaign_id",
     }.items()
-    indexes = _query(conn, f"select tablename, indexdef from pg_indexes where schemaname = '{SCHEMA}'")
+    indexes = frame(conn, f"select tablename, indexdef from pg_indexes where schemaname = '{SCHEMA}'")
     indexed = {(t, d.split("(")[-1].rstrip(")")) for t, d in zip(indexes["tablename"], indexes["indexdef"])}
     assert {
         ("fact_orders", "customer_key"),
@@ -563,7 +481,7 @@ def test_contracts_and_indexes_exist(wh: Warehouse, conn: Any) -> None:
         ("fact_order_items", "product_key"),
     } <= indexed
     # the post-hook also refreshed the planner statistics of every mart
-    analyzed = _query(
+    analyzed = frame(
         conn, f"select relname from pg_stat_user_tables where schemaname = '{SCHEMA}' and last_analyze is not null"
     )
     assert set(MY_MARTS) <= set(analyzed["relname"])
@@ -573,13 +491,12 @@ def test_contracts_and_indexes_exist(wh: Warehouse, conn: Any) -> None:
 
 
 def _analysis(wh: Warehouse, conn: Any, name: str) -> pd.DataFrame:
-    compiled = wh.analyses.target / "compiled" / PROJECT_NAME / "analyses" / f"{name}.sql"
-    return _query(conn, compiled.read_text())
+    compiled = wh.target("analyses") / "compiled" / PROJECT_NAME / "analyses" / f"{name}.sql"
+    return frame(conn, compiled.read_text())
 
 
 def test_analyses_compile_and_run(wh: Warehouse, conn: Any) -> None:
-    assert wh.analyses.success, wh.analyses.exception
-    assert wh.analyses.warnings == [], wh.analyses.warnings
+    assert_green_without_warnings(wh.analyses)
 
     top = _analysis(wh, conn, "top_customers_by_ltv")
     expected = wh.frames["customer_analytics"].sort_values(["lifetime_value", "customer_id"], ascending=[False, True])
@@ -604,9 +521,9 @@ def test_analyses_compile_and_run(wh: Warehouse, conn: Any) -> None:
 def test_everything_is_documented(wh: Warehouse) -> None:
     """Every model, column, seed, snapshot, source, analysis and macro has a description, and
     every column the warehouse has (catalog.json) is in the YAML."""
-    assert wh.docs.success, wh.docs.exception
-    manifest = json.loads((wh.docs.target / "manifest.json").read_text())
-    catalog = json.loads((wh.docs.target / "catalog.json").read_text())
+    assert wh.docs.success, dbt_problems(wh.docs)
+    manifest = json.loads((wh.target("docs") / "manifest.json").read_text())
+    catalog = json.loads((wh.target("docs") / "catalog.json").read_text())
     problems: list[str] = []
 
     documented = [
@@ -645,7 +562,7 @@ def test_everything_is_documented(wh: Warehouse) -> None:
 
 
 def test_docs_blocks_and_exposure_are_in_the_manifest(wh: Warehouse) -> None:
-    manifest = json.loads((wh.docs.target / "manifest.json").read_text())
+    manifest = json.loads((wh.target("docs") / "manifest.json").read_text())
     for block in ("attribution_rule", "same_day_last_year", "iso_calendar"):
         assert f"doc.{PROJECT_NAME}.{block}" in manifest["docs"]
     attribution = manifest["nodes"][f"model.{PROJECT_NAME}.marketing_attribution"]
@@ -660,23 +577,17 @@ def test_docs_blocks_and_exposure_are_in_the_manifest(wh: Warehouse) -> None:
 
 def test_calendar_and_time_series_follow_as_of_date_after_the_next_day_batch(wh: Warehouse, conn: Any) -> None:
     """Runs last: it changes the raw data. The runner moves as_of_date to the new last order day."""
-    if not NEXT_DAY_BATCH.exists():
-        pytest.skip(f"{NEXT_DAY_BATCH.relative_to(REPO)} is not written yet")
-    with conn.cursor() as cur:
-        cur.execute(NEXT_DAY_BATCH.read_text())
-    as_of = _query(conn, "select max(order_date)::date as d from raw_data.orders")["d"][0]
+    ecom_tutorial.apply_next_day_batch(conn)
+    as_of = last_order_date(conn)
     assert as_of > wh.as_of, "the batch should add orders after the base data"
     # cautious: skip tests that also read models left out here (e.g. relationships to dim_customers)
-    run = _dbt(
-        ["build", "--select", "+dim_date+ +fact_orders+", "--indirect-selection", "cautious", *_vars(as_of)],
-        wh.work,
-        "next_day",
+    run = run_dbt_in(
+        wh.work / "next_day", ["build", "--select", "+dim_date+ +fact_orders+", "--indirect-selection", "cautious"]
     )
-    assert run.success, run.exception or run.failures()
-    assert run.warnings == [], run.warnings
+    assert_green_without_warnings(run)
 
-    assert _query(conn, f"select max(date_key) as d from {SCHEMA}.dim_date")["d"][0] == max(as_of, date(2024, 12, 31))
-    daily = _query(conn, f"select * from {SCHEMA}.orders_daily order by date_key")
+    assert frame(conn, f"select max(date_key) as d from {SCHEMA}.dim_date")["d"][0] == max(as_of, date(2024, 12, 31))
+    daily = frame(conn, f"select * from {SCHEMA}.orders_daily order by date_key")
     assert daily["date_key"].iloc[-1] == as_of
     expected = _reference_frames(conn, as_of)["revenue_orders"]
     new_day = expected[expected["day"] == pd.Timestamp(as_of)]

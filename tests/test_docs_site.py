@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from conftest import REPO, dbt_target
 
 from ecom_tutorial.docs import DocsServerError, docs_server
 
-REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "build" / "test-artifacts"
 PROJECT_NAME = "ecom_dbt_tutorial"
 MODEL_ID = f"model.{PROJECT_NAME}.customer_analytics"
@@ -73,10 +73,7 @@ def _visible(dom: str) -> str:
 @pytest.fixture(scope="module")
 def site(built_warehouse: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     """Generate the docs of the built warehouse into a private target folder and serve them."""
-    target = tmp_path_factory.mktemp("docs_target")
-    saved = os.environ.get("DBT_TARGET_PATH")
-    os.environ["DBT_TARGET_PATH"] = str(target)
-    try:
+    with dbt_target(tmp_path_factory.mktemp("docs") / "target") as target:
         started = time.perf_counter()
         with docs_server() as url:
             yield {
@@ -85,11 +82,6 @@ def site(built_warehouse: dict[str, object], tmp_path_factory: pytest.TempPathFa
                 "seconds": time.perf_counter() - started,
                 "profile": tmp_path_factory.mktemp("chromium"),
             }
-    finally:
-        if saved is None:
-            os.environ.pop("DBT_TARGET_PATH", None)
-        else:
-            os.environ["DBT_TARGET_PATH"] = saved
 
 
 def test_site_is_served_on_localhost_with_its_data(site: dict[str, object]) -> None:

@@ -5,9 +5,9 @@ file's text in name order, in one session, with the custom setting `ecom.scale`.
 
 Servers:
 * an embedded PostgreSQL 18 (always available; most assertions run there);
-* the PostgreSQL 15 server on 127.0.0.1:5432 (a throwaway database `ecom_test_mockdata`), to show
-  that the data are identical on both versions. Skipped with a printed reason if unreachable,
-  unless ECOM_REQUIRE_LOCAL_PG=1, in which case the tests fail.
+* the PostgreSQL 15 server on 127.0.0.1:5432 (a throwaway database `ecom_test_mockdata`, loaded
+  by the Python package), to show that the data are identical on both versions. Skipped with the
+  reason if unreachable, unless ECOM_REQUIRE_LOCAL_PG=1, in which case the tests fail.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 import pytest
+from conftest import server_database
 
 REPO = Path(__file__).resolve().parents[1]
 MOCK_DATA = REPO / "docker" / "postgres" / "mock-data"
@@ -38,7 +39,6 @@ BATCH_FILE = MOCK_DATA / "next_day_batch.sql"
 INIT_DB = REPO / "docker" / "postgres" / "init-db.sql"
 INIT_SCRIPT = REPO / "docker" / "postgres" / "load-mock-data.sh"
 
-LOCAL_PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=5"
 LOCAL_TEST_DB = "ecom_test_mockdata"
 
 BASE_END = dt.datetime(2024, 12, 31, 23, 59, 59)
@@ -64,21 +64,16 @@ def mock_data_files() -> list[Path]:
     return sorted(MOCK_DATA.glob("0*.sql"))
 
 
-def load_mock_data(dsn: str, scale: int | None, *, autocommit: bool) -> float:
-    """Run every 0*.sql file in one session; return the seconds it took.
-
-    scale=None leaves `ecom.scale` unset, so the files fall back to their default (1).
-    """
+def load_mock_data(dsn: str) -> float:
+    """Run every 0*.sql file in one autocommit session, `ecom.scale` unset so that the files fall
+    back to their default (1); return the seconds it took. (The package's loader, which sets the
+    scale and loads in one transaction, is checked on PostgreSQL 15: see the fixture `pg15`.)"""
     started = time.perf_counter()
-    conn = psycopg2.connect(dsn)
+    conn = connect(dsn)
     try:
-        conn.autocommit = autocommit
         with conn.cursor() as cur:
-            if scale is not None:
-                cur.execute(f"set ecom.scale = {int(scale)}")
             for path in mock_data_files():
                 cur.execute(path.read_text())
-        conn.commit()
     finally:
         conn.close()
     return time.perf_counter() - started
@@ -98,6 +93,11 @@ def query(conn: Connection, sql: str, params: Any = None) -> list[tuple]:
 
 def scalar(conn: Connection, sql: str, params: Any = None) -> Any:
     return query(conn, sql, params)[0][0]
+
+
+def row_counts(conn: Connection) -> tuple[int, ...]:
+    """Rows in products, customers, orders and order_items."""
+    return query(conn, "select " + ", ".join(f"(select count(*) from raw_data.{table})" for table in TABLE_KEYS))[0]
 
 
 def checksums(conn: Connection) -> dict[str, str]:
@@ -130,25 +130,10 @@ def create_database(admin_dsn: str, name: str, template: str | None = None) -> N
         conn.close()
 
 
-def drop_database(admin_dsn: str, name: str) -> None:
-    conn = psycopg2.connect(admin_dsn)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"drop database if exists {name} with (force)")
-    finally:
-        conn.close()
-
-
 def connect(dsn: str) -> Connection:
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     return conn
-
-
-def with_dbname(dsn: str, dbname: str) -> str:
-    """The same key=value DSN, pointing at another database."""
-    return re.sub(r"dbname=\S+", f"dbname={dbname}", dsn)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,7 +204,7 @@ def pg18_base(pg18_server: Any, load_times: dict[str, float]) -> Iterator[Connec
     create_database(admin, "mock_base")
     run_sql_file(pg18_server.get_uri("mock_base"), INIT_DB)
     run_sql_file(pg18_server.get_uri("mock_base"), INIT_DB)
-    load_times["pg18 scale 1"] = load_mock_data(pg18_server.get_uri("mock_base"), None, autocommit=True)
+    load_times["pg18 scale 1"] = load_mock_data(pg18_server.get_uri("mock_base"))
     # a copy for the next-day batch, so that the base database stays untouched
     create_database(admin, "mock_batch", template="mock_base")
     conn = connect(pg18_server.get_uri("mock_base"))
@@ -242,33 +227,17 @@ def pg18_batch(pg18_server: Any, pg18_base: Connection) -> Iterator[tuple[Connec
 
 
 @pytest.fixture(scope="session")
-def pg15(load_times: dict[str, float]) -> Iterator[tuple[dict[str, str], BatchRun]]:
-    """PostgreSQL 15 on 127.0.0.1:5432: scale 1 loaded in one transaction (autocommit off),
-    then the next-day batch. Returns the base checksums and the batch snapshots."""
-    try:
-        psycopg2.connect(LOCAL_PG_DSN).close()
-    except psycopg2.OperationalError as error:
-        reason = f"PostgreSQL on 127.0.0.1:5432 is unreachable ({str(error).strip()})"
-        print(reason)
-        if os.environ.get("ECOM_REQUIRE_LOCAL_PG") == "1":
-            pytest.fail(reason + " and ECOM_REQUIRE_LOCAL_PG=1")
-        pytest.skip(reason)
-    create_database(LOCAL_PG_DSN, LOCAL_TEST_DB)
-    dsn = with_dbname(LOCAL_PG_DSN, LOCAL_TEST_DB)
-    try:
-        load_times["pg15 scale 1"] = load_mock_data(dsn, 1, autocommit=False)
-        conn = psycopg2.connect(dsn)
-        try:
-            version = scalar(conn, "show server_version_num")
-            conn.commit()
-            base_checksums = checksums(conn)
-            run = snapshot_and_run_batch(conn)
-        finally:
-            conn.close()
-        print(f"PostgreSQL {version} loaded in {load_times['pg15 scale 1']:.1f} s")
-        yield base_checksums, run
-    finally:
-        drop_database(LOCAL_PG_DSN, LOCAL_TEST_DB)
+def pg15(local_pg: dict[str, object], load_times: dict[str, float]) -> tuple[dict[str, str], BatchRun]:
+    """PostgreSQL 15 on 127.0.0.1:5432: scale 1 loaded by the package in one transaction
+    (autocommit off), then the next-day batch. Returns the base checksums and the batch snapshots."""
+    started = time.perf_counter()
+    with server_database(LOCAL_TEST_DB, local_pg) as conn:
+        load_times["pg15 scale 1"] = time.perf_counter() - started
+        version = scalar(conn, "show server_version_num")
+        base_checksums = checksums(conn)
+        run = snapshot_and_run_batch(conn)
+    print(f"PostgreSQL {version} loaded in {load_times['pg15 scale 1']:.1f} s")
+    return base_checksums, run
 
 
 @pytest.fixture(scope="session")
@@ -353,16 +322,7 @@ def test_campaign_windows_in_sql_match_the_seed() -> None:
 
 
 def test_exact_counts_at_scale_1(base: Connection) -> None:
-    counts = query(
-        base,
-        """
-        select
-            (select count(*) from raw_data.products),
-            (select count(*) from raw_data.customers),
-            (select count(*) from raw_data.orders),
-            (select count(*) from raw_data.order_items)
-        """,
-    )[0]
+    counts = row_counts(base)
     assert counts == (100, 10_000, 50_000, 150_000), f"products, customers, orders, items = {counts}"
 
 
@@ -629,18 +589,12 @@ def test_reporter_can_read_but_not_write(pg18_server: Any, base: Connection) -> 
 
 
 def test_scale_2_doubles_customers_orders_and_items(pg18_scale2: Connection) -> None:
-    counts = query(
+    bad_totals = scalar(
         pg18_scale2,
-        """
-        select
-            (select count(*) from raw_data.products),
-            (select count(*) from raw_data.customers),
-            (select count(*) from raw_data.orders),
-            (select count(*) from raw_data.order_items),
-            (select count(*) from raw_data.orders o
-                where o.total_amount <> (select sum(line_total) from raw_data.order_items i where i.order_id = o.order_id))
-        """,
-    )[0]
+        "select count(*) from raw_data.orders o "
+        "where o.total_amount <> (select sum(line_total) from raw_data.order_items i where i.order_id = o.order_id)",
+    )
+    counts = (*row_counts(pg18_scale2), bad_totals)
     assert counts == (100, 20_000, 100_000, 300_000, 0), f"products, customers, orders, items, bad totals = {counts}"
 
 
