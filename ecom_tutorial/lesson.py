@@ -31,20 +31,11 @@ class LessonContext:
         )
 
 
-def quiet_sql_magic(max_rows: int = 10) -> None:
-    """`setup_sql_magic()` without JupySQL's start-up chatter about pyproject.toml settings."""
-    from IPython.utils.capture import capture_output
-
-    from .queries import setup_sql_magic
-
-    with capture_output():
-        setup_sql_magic(max_rows)
-
-
 def setup_lesson(scale: int = 1, strict_exercises: bool = False, *, sql_magic: bool = True) -> LessonContext:
     """Build the warehouse if it is missing (at `scale`; an existing one keeps its scale), load
     `%sql`, set the chart style and the exercises' strict mode (on in CI)."""
     from . import charts, database, mock_data
+    from .queries import setup_sql_magic
 
     started = time.perf_counter()
     settings = load_settings()
@@ -56,6 +47,6 @@ def setup_lesson(scale: int = 1, strict_exercises: bool = False, *, sql_magic: b
     with database.connection(database.connection_info(settings)) as conn:
         loaded_scale = mock_data.raw_data_state(conn).scale
     if sql_magic:
-        quiet_sql_magic()
+        setup_sql_magic()
     charts.use_style()
     return LessonContext(settings.db_name, built_now, loaded_scale, time.perf_counter() - started)

@@ -31,20 +31,23 @@ def query(sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
 def setup_sql_magic(max_rows: int = 10) -> sqlalchemy.Engine:
     """Load JupySQL in the running notebook and connect `%sql` / `%%sql` to the warehouse.
 
-    JupySQL is given the engine object itself: `%sql <url>` can fail silently to connect.
+    JupySQL is given the engine object itself: `%sql <url>` can fail silently to connect. Its
+    start-up chatter (about pyproject.toml settings) is hidden.
     """
     from IPython import get_ipython
+    from IPython.utils.capture import capture_output
 
     shell = get_ipython()
     if shell is None:
         raise RuntimeError("setup_sql_magic() only works inside a notebook or IPython.")
     warehouse_engine = engine()
-    shell.run_line_magic("load_ext", "sql")
-    shell.run_line_magic("config", "SqlMagic.feedback = 0")
-    shell.run_line_magic("config", "SqlMagic.displaycon = False")
-    shell.run_line_magic("config", f"SqlMagic.displaylimit = {max_rows}")
-    shell.user_ns["_ecom_engine"] = warehouse_engine
-    shell.run_line_magic("sql", "_ecom_engine")
+    with capture_output():
+        shell.run_line_magic("load_ext", "sql")
+        shell.run_line_magic("config", "SqlMagic.feedback = 0")
+        shell.run_line_magic("config", "SqlMagic.displaycon = False")
+        shell.run_line_magic("config", f"SqlMagic.displaylimit = {max_rows}")
+        shell.user_ns["_ecom_engine"] = warehouse_engine
+        shell.run_line_magic("sql", "_ecom_engine")
     return warehouse_engine
 
 
