@@ -275,8 +275,8 @@ def _translate(exc: psycopg2.OperationalError, info: ConnectionInfo, dbname: str
         )
     if "does not exist" in lowered and "database" in lowered:
         return DatabaseMissingError(
-            f"Database {dbname!r} does not exist on {info.host}:{info.port} and could not be created. "
-            "Ask the server's admin to create it for you, or set ECOM_DB_NAME to a database you own."
+            f"Database {dbname!r} does not exist on {info.host}:{info.port}. `ecom-tutorial up` creates it "
+            "where you may; on a shared server, ask its admin or set ECOM_DB_NAME to a database you own."
         )
     if "role" in lowered and "does not exist" in lowered:
         return DatabaseAuthError(

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from . import database, mock_data
-from .errors import DataNotLoadedError
+from .errors import DatabaseMissingError, DataNotLoadedError
 from .runner import DbtResult, run_dbt
 from .settings import Settings, load_settings
 
@@ -92,24 +92,30 @@ def status(settings: Settings | None = None) -> dict[str, object]:
     if settings.db_mode == "embedded":
         report["data folder"] = str(settings.pgdata)
         pid = database.embedded_server_pid(settings)
-        report["server"] = f"running (pid {pid})" if pid else "stopped"
+        report["server"] = f"running (pid {pid})" if pid else "stopped (it starts on the next command that needs it)"
         if not pid:
             return report
     info = database.connection_info(settings)
     report["connection"] = info.describe()
-    with database.connection(info, dbname="postgres" if settings.db_mode == "embedded" else None) as conn:
+    try:
+        conn = database.connect(info)
+    except DatabaseMissingError:
+        report["database"] = f"{settings.db_name!r} not created yet: run `ecom-tutorial up`"
+        return report
+    try:
         with conn.cursor() as cur:
             cur.execute("show server_version")
             report["server version"] = cur.fetchone()[0]
-    try:
-        with database.connection(info) as conn:
-            state = mock_data.raw_data_state(conn)
-            report["schemas"] = ", ".join(database.existing_owned_schemas(conn, settings))
-        report["raw data"] = ", ".join(f"{t}={n:,}" for t, n in state.row_counts.items())
-        report["scale"] = state.scale
-        report["last order date"] = state.last_order_date
-        report["next-day batch applied"] = state.next_day_batch_applied
-        report["warehouse built"] = is_built(settings)
-    except Exception as exc:  # noqa: BLE001 - status reports, it never fails
-        report["raw data"] = f"not loaded ({exc})".splitlines()[0]
+        report["schemas"] = ", ".join(database.existing_owned_schemas(conn, settings)) or "none yet"
+        state = mock_data.raw_data_state(conn)
+    except DataNotLoadedError:
+        report["raw data"] = "not loaded yet: run `ecom-tutorial up`"
+        return report
+    finally:
+        conn.close()
+    report["raw data"] = ", ".join(f"{table}={rows:,}" for table, rows in state.row_counts.items())
+    report["scale"] = state.scale
+    report["last order date"] = state.last_order_date
+    report["next-day batch applied"] = state.next_day_batch_applied
+    report["warehouse built"] = is_built(settings)
     return report
