@@ -16,7 +16,6 @@ import contextlib
 import errno
 import functools
 import http.server
-import os
 import sys
 import threading
 import webbrowser
@@ -36,10 +35,8 @@ class DocsServerError(EcomTutorialError):
 
 
 def target_dir(settings: Settings | None = None) -> Path:
-    """dbt's target folder: DBT_TARGET_PATH if set (relative to the dbt project), else dbt_project/target."""
-    settings = settings or load_settings()
-    path = Path(os.environ.get("DBT_TARGET_PATH") or "target").expanduser()
-    return path if path.is_absolute() else settings.dbt_project_dir / path
+    """Where `dbt docs generate` writes the site (dbt's target folder)."""
+    return (settings or load_settings()).dbt_target_dir
 
 
 def generate_docs(settings: Settings | None = None, progress: bool = False) -> Path:

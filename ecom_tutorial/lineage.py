@@ -8,8 +8,6 @@ dbt's selector syntax (`+customer_analytics`, `staging`, `tag:x`), resolved by `
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -26,19 +24,9 @@ RESOURCE_TYPES = ("source", "seed", "model", "snapshot", "exposure")
 LAYERS = ("sources & seeds", "staging", "intermediate", "snapshots", "marts: core", "marts: analytics", "exposures")
 
 
-def target_dir(settings: Settings | None = None) -> Path:
-    """dbt's target folder: DBT_TARGET_PATH if set (relative to the dbt project), else dbt_project/target."""
-    settings = settings or load_settings()
-    configured = os.environ.get("DBT_TARGET_PATH")
-    if not configured:
-        return settings.dbt_project_dir / "target"
-    path = Path(configured).expanduser()
-    return path if path.is_absolute() else settings.dbt_project_dir / path
-
-
 def load_manifest(refresh: bool = False, settings: Settings | None = None) -> dict[str, Any]:
     """The parsed manifest; runs `dbt parse` first if there is none yet (or `refresh`)."""
-    path = target_dir(settings) / "manifest.json"
+    path = (settings or load_settings()).dbt_target_dir / "manifest.json"
     if refresh or not path.exists():
         run_dbt(["parse"], progress=False, settings=settings)
     return json.loads(path.read_text(encoding="utf-8"))

@@ -186,7 +186,7 @@ def run_dbt(
 def _nothing_selected(selectors: list[str], settings: Settings) -> DbtRunError:
     """dbt only warns when a selector matches nothing; for a learner that is almost always a typo."""
     names: list[str] = []
-    manifest = settings.dbt_project_dir / "target" / "manifest.json"
+    manifest = settings.dbt_target_dir / "manifest.json"
     if manifest.exists():
         nodes = json.loads(manifest.read_text()).get("nodes", {}).values()
         names = sorted({node["name"] for node in nodes})

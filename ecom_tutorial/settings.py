@@ -12,6 +12,7 @@
 | ECOM_DB_SCHEMA      | analytics_dev                    | dbt's target schema (and prefix of its others) |
 | ECOM_DBT_THREADS    | 4                                | dbt threads                                    |
 | ECOM_PROJECT_DIR    | the checkout this package is in  | folder holding dbt_project/, docker/, profiles.yml |
+| DBT_TARGET_PATH     | target (in dbt_project/)         | dbt's own setting, honoured when reading its output |
 
 The server-mode defaults match docker/docker-compose.yml, so `docker compose up -d` plus
 `ECOM_DB_MODE=server` is all a Docker user sets.
@@ -46,6 +47,15 @@ class Settings:
     @property
     def dbt_project_dir(self) -> Path:
         return self.project_dir / "dbt_project"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's target folder (manifest, compiled SQL, docs): DBT_TARGET_PATH if set, else dbt_project/target.
+
+        Read when asked, like dbt itself does, so a test or a second terminal can point it elsewhere.
+        """
+        path = Path(os.environ.get("DBT_TARGET_PATH") or "target").expanduser()
+        return path if path.is_absolute() else self.dbt_project_dir / path
 
     @property
     def mock_data_dir(self) -> Path:

@@ -1,0 +1,37 @@
+"""One list of dependencies (pyproject.toml); requirements.txt and environment.yml derive from it."""
+
+from __future__ import annotations
+
+import tomllib
+
+import yaml
+
+from conftest import REPO
+
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+
+
+def _requirement_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_dbt_is_pinned_to_1_11():
+    dependencies = PYPROJECT["project"]["dependencies"]
+    # dbt-core 1.12 pulls a dependency whose build downloads from GitHub: it must not be allowed.
+    assert "dbt-core~=1.11.0" in dependencies and "dbt-postgres~=1.11.0" in dependencies
+
+
+def test_requirements_and_conda_environment_install_the_package_itself():
+    assert _requirement_lines((REPO / "requirements.txt").read_text()) == ["-e .[test]"]
+    environment = yaml.safe_load((REPO / "environment.yml").read_text())
+    conda = environment["dependencies"]
+    assert "python=3.11" in conda
+    (pip_section,) = [entry for entry in conda if isinstance(entry, dict)]
+    assert pip_section["pip"] == ["-e .[test]"], "environment.yml must not repeat the dependency list"
+
+
+def test_console_script_and_test_extra():
+    assert PYPROJECT["project"]["scripts"]["ecom-tutorial"] == "ecom_tutorial.cli:main"
+    test_extra = " ".join(PYPROJECT["project"]["optional-dependencies"]["test"])
+    for tool in ("pytest", "nbval", "check-jsonschema"):
+        assert tool in test_extra
