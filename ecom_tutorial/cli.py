@@ -86,6 +86,18 @@ def cmd_down(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_exercises(args: argparse.Namespace) -> int:
+    """Regenerate the learner notebooks from the solutions (the source of truth)."""
+    from .notebooks import sync_learner_copies
+
+    reported = sync_learner_copies(check_only=args.check)
+    for line in reported:
+        print(("out of date: " if args.check else "updated: ") + line)
+    if not reported:
+        print("All learner notebooks are up to date.")
+    return 1 if args.check and reported else 0
+
+
 def cmd_dbt(args: argparse.Namespace) -> int:
     result = run_dbt(args.dbt_args, check=False, verbose=True, progress=False)
     return 0 if result.success else 1
@@ -137,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("notebooks", cmd_notebooks, "Execute the notebook series into build/notebooks (with HTML copies).").add_argument(
         "names", nargs="*", help="notebook names to run (default: all)"
     )
+    add(
+        "exercises",
+        cmd_exercises,
+        "Regenerate the learner notebooks in notebooks/ from notebooks/solutions/ (strips outputs too).",
+    ).add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
     dbt = add("dbt", cmd_dbt, "Run any dbt command against the course database, e.g. `ecom-tutorial dbt -- test`.")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt")
     return parser

@@ -14,7 +14,7 @@ from conftest import REPO, isolated_database, run_cli
 from ecom_tutorial import DbtRunError, connection, connection_info, load_settings, run_dbt, table_checksums
 from ecom_tutorial.cli import build_parser
 
-COMMANDS = ["up", "build", "status", "env", "reset", "down", "docs", "notebooks", "dbt"]
+COMMANDS = ["up", "build", "status", "env", "reset", "down", "docs", "notebooks", "exercises", "dbt"]
 
 
 def test_console_script_and_help_for_every_command():

@@ -1,7 +1,7 @@
 """The notebook series: committed clean, learner copies in sync, and every lesson runs in CI.
 
 1. Static checks (fast): no outputs or execution counts are committed; the learner copies in
-   notebooks/ are exactly what scripts/make_exercises.py generates from notebooks/solutions/; each
+   notebooks/ are exactly what `ecom-tutorial exercises` generates from notebooks/solutions/; each
    lesson has the course's structure.
 2. papermill runs each solution notebook in order, from a fresh kernel, in a fresh database
    (`ecommerce_dw_notebooks`, so 00_setup really starts from nothing) with strict exercise checks,
@@ -67,12 +67,12 @@ def test_committed_notebooks_have_no_outputs_or_execution_counts() -> None:
         for index, cell in enumerate(_cells(path)):
             if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None):
                 dirty.append(f"{path.relative_to(REPO)} cell {index}")
-    assert not dirty, "Commit notebooks without outputs (run `python scripts/make_exercises.py`):\n" + "\n".join(dirty)
+    assert not dirty, "Commit notebooks without outputs (run `ecom-tutorial exercises`):\n" + "\n".join(dirty)
 
 
 def test_learner_copies_are_what_the_solutions_generate() -> None:
     stale = notebooks.sync_learner_copies(check_only=True)
-    assert not stale, "Run `python scripts/make_exercises.py`:\n" + "\n".join(stale)
+    assert not stale, "Run `ecom-tutorial exercises`:\n" + "\n".join(stale)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

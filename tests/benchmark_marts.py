@@ -1,7 +1,7 @@
 """Time the queries the notebooks run against the marts, to check that they stay interactive.
 
-    python scripts/benchmark_marts.py               # median of 5 runs per query, in ms
-    python scripts/benchmark_marts.py --explain     # also print each query's EXPLAIN ANALYZE plan
+    python tests/benchmark_marts.py               # median of 5 runs per query, in ms
+    python tests/benchmark_marts.py --explain     # also print each query's EXPLAIN ANALYZE plan
 
 It connects like every other command of the course (ECOM_DB_* variables, see
 ecom_tutorial/settings.py) and reads the warehouse built by `ecom-tutorial build`. Not a test:

@@ -1,8 +1,8 @@
 """Run the README's quick start in a scratch copy of the repository and check that it works.
 
-    python scripts/validate_quickstart.py                  # the README command, fresh .venv and all
-    python scripts/validate_quickstart.py --no-install     # reuse this Python's packages (faster)
-    python scripts/validate_quickstart.py --include-untracked --keep
+    python tests/validate_quickstart.py                  # the README command, fresh .venv and all
+    python tests/validate_quickstart.py --no-install     # reuse this Python's packages (faster)
+    python tests/validate_quickstart.py --include-untracked --keep
 
 What it does, as a new learner would:
 1. copies the files git knows about (`git ls-files`) into a scratch folder: no .pgdata, no
