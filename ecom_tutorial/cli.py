@@ -99,7 +99,11 @@ def cmd_exercises(args: argparse.Namespace) -> int:
 
 
 def cmd_dbt(args: argparse.Namespace) -> int:
-    result = run_dbt(args.dbt_args, check=False, verbose=True, progress=False)
+    dbt_args = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
+    if not dbt_args:
+        print("Say which dbt command to run, e.g. `ecom-tutorial dbt -- ls --select staging`.", file=sys.stderr)
+        return 2
+    result = run_dbt(dbt_args, check=False, verbose=True, progress=False)
     return 0 if result.success else 1
 
 

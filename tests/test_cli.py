@@ -128,3 +128,10 @@ def test_server_mode_loads_identical_data_into_postgres_15(built_warehouse, loca
         with admin.cursor() as cur:
             cur.execute(f"drop database if exists {dbname} with (force)")
         admin.close()
+
+
+def test_dbt_passthrough_runs_any_dbt_command(built_warehouse):
+    listed = run_cli("dbt", "--", "ls", "--select", "dim_date", "--output", "name")
+    assert listed.returncode == 0, listed.stderr
+    assert "dim_date" in listed.stdout.split()
+    assert run_cli("dbt").returncode == 2
