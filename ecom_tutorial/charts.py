@@ -243,7 +243,7 @@ def top_bottom(
     return fig
 
 
-# --------------------------------------------------------------------------- lessons 05-09 (engineer B)
+# --------------------------------------------------------------------------- lessons 05-09: history, time series, attribution
 
 
 def price_changes(
