@@ -20,7 +20,7 @@ calendar as (
 years as (
     select distinct year
     from calendar
-    where date_key <= cast('{{ var("as_of_date") }}' as date)
+    where date_key <= {{ as_of_date() }}
 ),
 
 -- revenue lines only, up to as_of_date, like every other sales figure of the project
@@ -33,7 +33,7 @@ product_year_sales as (
 
     from order_items
     where is_revenue
-        and order_date <= cast('{{ var("as_of_date") }}' as date)
+        and order_date <= {{ as_of_date() }}
     group by 1, 2
 ),
 
@@ -61,18 +61,26 @@ with_sales as (
         and product_years.year = product_year_sales.year
 ),
 
+-- every product has a row for every year, so the previous row is the previous year
+with_previous_year as (
+    select
+        *,
+        lag(revenue) over (partition by product_id order by year) as previous_year_revenue
+
+    from with_sales
+),
+
 final as (
     select
         *,
-        lag(revenue) over (partition by product_id order by year) as previous_year_revenue,
+        -- null for the first year, and after a year without sales (no division by zero)
         round(
-            100.0 * (revenue - lag(revenue) over (partition by product_id order by year))
-                / nullif(lag(revenue) over (partition by product_id order by year), 0),
+            100.0 * (revenue - previous_year_revenue) / nullif(previous_year_revenue, 0),
             2
         ) as yoy_revenue_growth_pct,
         rank() over (partition by year order by revenue desc) as revenue_rank_in_year
 
-    from with_sales
+    from with_previous_year
 )
 
 select * from final

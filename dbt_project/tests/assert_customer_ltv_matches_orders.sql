@@ -14,7 +14,9 @@ customer_analytics as (
     select * from {{ ref('customer_analytics') }}
 ),
 
--- the definition of lifetime value, written out independently of the models
+-- the definition of lifetime value, written out independently of the models: the revenue
+-- rule is spelled out here rather than taken from the macro is_revenue_order(), so that a
+-- mistake in the macro makes this test fail instead of agreeing with it
 expected as (
     select
         customer_id,
@@ -22,7 +24,7 @@ expected as (
 
     from orders
     where order_status not in ('cancelled', 'returned')
-        and order_date <= cast('{{ var("as_of_date") }}' as date)
+        and order_date <= {{ as_of_date() }}
     group by 1
 ),
 

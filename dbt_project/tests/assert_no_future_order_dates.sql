@@ -10,8 +10,6 @@
 -- the next-day batch, the Python runner moves as_of_date forward on its own; with plain dbt,
 -- pass `--vars '{as_of_date: 2025-01-01}'`.
 
-{%- set as_of_date = "cast('" ~ var('as_of_date') ~ "' as date)" %}
-
 with
 
 orders as (
@@ -40,7 +38,7 @@ problems as (
         cast(order_id as text) as record_id,
         'fact_orders: date_key ' || date_key || ' is after as_of_date' as problem
     from fact_orders
-    where date_key > {{ as_of_date }}
+    where date_key > {{ as_of_date() }}
 
     union all
 
@@ -48,14 +46,14 @@ problems as (
         cast(date_key as text) as record_id,
         'orders_daily: day ' || date_key || ' is after as_of_date' as problem
     from orders_daily
-    where date_key > {{ as_of_date }}
+    where date_key > {{ as_of_date() }}
 
     union all
 
     select
         'as_of_date' as record_id,
         'the variable as_of_date ({{ var("as_of_date") }}) is after the current date' as problem
-    where {{ as_of_date }} > current_date
+    where {{ as_of_date() }} > current_date
 )
 
 select * from problems

@@ -18,8 +18,8 @@ orders as (
 revenue_orders as (
     select *
     from orders
-    where order_status not in ('cancelled', 'returned')
-        and order_date <= cast('{{ var("as_of_date") }}' as date)
+    where {{ is_revenue_order('order_status') }}
+        and order_date <= {{ as_of_date() }}
 ),
 
 customer_orders as (
@@ -41,7 +41,7 @@ final as (
         *,
         -- recency is measured from as_of_date, never from today: results must not change
         -- just because the course is run on a different day
-        {{ calculate_days_between('last_order_date', "cast('" ~ var('as_of_date') ~ "' as date)") }}
+        {{ calculate_days_between('last_order_date', as_of_date()) }}
             as days_since_last_order
 
     from customer_orders

@@ -19,8 +19,8 @@ order_items as (
 revenue_orders as (
     select *
     from orders
-    where order_status not in ('cancelled', 'returned')
-        and order_date <= cast('{{ var("as_of_date") }}' as date)
+    where {{ is_revenue_order('order_status') }}
+        and order_date <= {{ as_of_date() }}
 ),
 
 order_units as (

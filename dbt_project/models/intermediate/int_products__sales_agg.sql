@@ -23,8 +23,8 @@ revenue_order_items as (
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id
-    where orders.order_status not in ('cancelled', 'returned')
-        and orders.order_date <= cast('{{ var("as_of_date") }}' as date)
+    where {{ is_revenue_order('orders.order_status') }}
+        and orders.order_date <= {{ as_of_date() }}
 ),
 
 final as (

@@ -83,7 +83,7 @@ joined as (
         campaigns.end_date - campaigns.start_date + 1 as campaign_days,
         campaigns.budget,
         -- "active" on as_of_date, never on today: results must not change with the calendar
-        cast('{{ var("as_of_date") }}' as date) between campaigns.start_date and campaigns.end_date
+        {{ as_of_date() }} between campaigns.start_date and campaigns.end_date
             as is_active,
         coalesce(attributed.customers_acquired, 0) as customers_acquired,
         coalesce(attributed.attributed_orders, 0) as attributed_orders,

@@ -49,7 +49,7 @@ every_day as (
     from calendar
     left join daily_orders
         on calendar.date_key = daily_orders.order_date
-    where calendar.date_key <= cast('{{ var("as_of_date") }}' as date)
+    where calendar.date_key <= {{ as_of_date() }}
 ),
 
 with_running_total as (

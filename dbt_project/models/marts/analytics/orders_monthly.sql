@@ -29,7 +29,7 @@ months as (
         count(*) as days_in_month
 
     from calendar
-    where date_key <= cast('{{ var("as_of_date") }}' as date)
+    where date_key <= {{ as_of_date() }}
     group by 1
 ),
 

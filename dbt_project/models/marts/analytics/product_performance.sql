@@ -56,7 +56,7 @@ metrics as (
         -- but unbounded below (discounts can exceed the margin), hence the wide numeric(14, 2)
         cast(round(100.0 * total_profit / nullif(total_revenue, 0), 2) as numeric(14, 2))
             as profit_margin_pct,
-        {{ calculate_days_between('first_sold_date', "cast('" ~ var('as_of_date') ~ "' as date)") }} + 1
+        {{ calculate_days_between('first_sold_date', as_of_date()) }} + 1
             as days_on_sale
 
     from joined

@@ -85,7 +85,7 @@ final as (
         ordered_at,
         order_date,
         order_status,
-        order_status not in ('cancelled', 'returned') as is_revenue,
+        {{ is_revenue_order('order_status') }} as is_revenue,
 
         -- amounts
         quantity,

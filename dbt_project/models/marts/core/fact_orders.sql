@@ -55,7 +55,7 @@ order_lines as (
 orders_as_of as (
     select *
     from orders
-    where order_date <= cast('{{ var("as_of_date") }}' as date)
+    where order_date <= {{ as_of_date() }}
 ),
 
 final as (
@@ -72,7 +72,7 @@ final as (
         -- when and in which state
         orders_as_of.ordered_at,
         orders_as_of.order_status,
-        orders_as_of.order_status not in ('cancelled', 'returned') as is_revenue,
+        {{ is_revenue_order('orders_as_of.order_status') }} as is_revenue,
 
         -- size of the order; an order without lines (none in the mock data) counts 0, not null
         coalesce(order_lines.line_count, 0) as line_count,
@@ -88,7 +88,7 @@ final as (
         -- column is the one correct way to get revenue from this table.
         cast(
             case
-                when orders_as_of.order_status not in ('cancelled', 'returned')
+                when {{ is_revenue_order('orders_as_of.order_status') }}
                     then orders_as_of.order_total
                 else 0
             end
