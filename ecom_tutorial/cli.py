@@ -25,6 +25,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     result = warehouse.up(args.scale)
     action = "Loaded" if result.loaded else "Already loaded:"
     counts = ", ".join(f"{table} {rows:,}" for table, rows in result.state.row_counts.items())
+    if result.dropped:
+        print(f"The data was replaced, so the warehouse built on it was dropped: {', '.join(result.dropped)}.")
     print(f"{action} raw data at scale {result.state.scale} ({counts}) into {result.info.describe()}.")
     print(f"Done in {result.seconds:.1f} s. Next: `ecom-tutorial build`.")
     return 0

@@ -17,6 +17,7 @@ class UpResult:
     loaded: bool  # False when the raw data was already there at the requested scale
     state: mock_data.RawDataState
     seconds: float
+    dropped: tuple[str, ...] = ()  # dbt schemas dropped because the data under them was replaced
 
 
 def prepare_database(settings: Settings) -> database.ConnectionInfo:
@@ -29,20 +30,28 @@ def prepare_database(settings: Settings) -> database.ConnectionInfo:
 
 
 def up(scale: int | None = None, *, reload: bool = False, settings: Settings | None = None) -> UpResult:
-    """Make the raw data available: load it if missing, or if `scale` differs from what is loaded."""
+    """Make the raw data available: load it if missing, or if `scale` differs from what is loaded.
+
+    Replacing loaded data at another scale also drops the warehouse built on it (this project's
+    schemas only): an incremental fact or a snapshot would otherwise keep rows of the old data.
+    """
     settings = settings or load_settings()
     started = time.perf_counter()
     info = prepare_database(settings)
+    dropped: list[str] = []
     with database.connection(info) as conn:
         try:
             state = mock_data.raw_data_state(conn)
             needs_load = reload or (scale is not None and scale != state.scale)
+            if needs_load:
+                dropped = [s for s in database.drop_owned_schemas(conn, settings) if s != "raw_data"]
+                database.run_sql_file(conn, settings.init_sql)  # the schemas and grants it creates
         except DataNotLoadedError:
             needs_load = True
         if needs_load:
             mock_data.load_raw_data(conn, scale or 1, settings)
             state = mock_data.raw_data_state(conn)
-    return UpResult(info, needs_load, state, time.perf_counter() - started)
+    return UpResult(info, needs_load, state, time.perf_counter() - started, tuple(dropped))
 
 
 def build(
@@ -63,7 +72,8 @@ def reset(scale: int = 1, settings: Settings | None = None) -> list[str]:
     info = prepare_database(settings)
     with database.connection(info) as conn:
         dropped = database.drop_owned_schemas(conn, settings)
-    up(scale, reload=True, settings=settings)
+        database.run_sql_file(conn, settings.init_sql)
+    up(scale, settings=settings)
     return dropped
 
 

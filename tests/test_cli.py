@@ -135,3 +135,21 @@ def test_dbt_passthrough_runs_any_dbt_command(built_warehouse):
     assert listed.returncode == 0, listed.stderr
     assert "dim_date" in listed.stdout.split()
     assert run_cli("dbt").returncode == 2
+
+
+def test_changing_the_scale_replaces_the_data_and_the_warehouse_built_on_it(built_warehouse):
+    """An incremental fact or a snapshot would keep rows of the old data: they go with it."""
+    env = {"ECOM_DB_NAME": "ecom_scale_change"}
+    assert run_cli("up", env=env).returncode == 0
+    with isolated_database("ecom_scale_change"), connection() as conn, conn.cursor() as cur:
+        cur.execute("create schema if not exists analytics_dev_snapshots; create schema if not exists learner_notes")
+    changed = run_cli("up", "--scale", "2", env=env)
+    assert changed.returncode == 0, changed.stderr
+    assert "analytics_dev_snapshots" in changed.stdout and "scale 2" in changed.stdout
+    with isolated_database("ecom_scale_change"), connection() as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from raw_data.customers")
+        assert cur.fetchone()[0] == 20_000
+        cur.execute("select nspname from pg_namespace where nspname in ('analytics_dev_snapshots', 'learner_notes')")
+        assert [row[0] for row in cur.fetchall()] == ["learner_notes"]
+    again = run_cli("up", "--scale", "2", env=env)
+    assert "Already loaded" in again.stdout and "dropped" not in again.stdout
