@@ -51,9 +51,13 @@ def setup_sql_magic(max_rows: int = 10) -> sqlalchemy.Engine:
     return warehouse_engine
 
 
-def compiled_sql(model: str) -> str:
-    """The SQL dbt generates for `model` (Jinja rendered, refs resolved, ephemeral CTEs inlined)."""
-    result = run_dbt(["compile", "--select", model], progress=False)
+def compiled_sql(model: str, *, full_refresh: bool = False) -> str:
+    """The SQL dbt generates for `model` (Jinja rendered, refs resolved, ephemeral CTEs inlined).
+
+    `full_refresh=True` compiles it as `--full-refresh` would run it: `is_incremental()` is false.
+    """
+    flags = ["--full-refresh"] if full_refresh else []
+    result = run_dbt(["compile", "--select", model, *flags], progress=False)
     nodes = [r.node for r in result.raw.results if r.node.name == model]
     if not nodes:
         raise ValueError(f"dbt compiled no node named {model!r}: check the spelling of the model name.")

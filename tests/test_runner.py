@@ -47,3 +47,10 @@ def test_sql_magic_is_connected_in_one_call(built_warehouse):
     setup_sql_magic()
     result = shell.run_line_magic("sql", "select count(*) as n from raw_data.products")
     assert int(result.DataFrame()["n"][0]) == 100
+
+
+def test_compiled_sql_of_a_full_refresh_has_no_incremental_filter(built_warehouse):
+    incremental = compiled_sql("fact_order_items")
+    full_refresh = compiled_sql("fact_order_items", full_refresh=True)
+    assert "max(source_loaded_at)" in incremental
+    assert "max(source_loaded_at)" not in full_refresh
