@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import database, mock_data
-from .errors import DataNotLoadedError, DbtRunError, EcomTutorialError
+from . import database
+from .errors import DbtRunError
 from .settings import Settings, load_settings
 
 RESULT_COLUMNS = ["node", "type", "status", "seconds", "rows", "message"]
@@ -117,16 +117,6 @@ def _results_table(raw: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
-def default_vars(info: database.ConnectionInfo) -> dict[str, str]:
-    """`as_of_date` = the last order date in the raw data, so the next-day batch moves it forward."""
-    try:
-        with database.connection(info) as conn:
-            state = mock_data.raw_data_state(conn)
-    except (DataNotLoadedError, EcomTutorialError):
-        return {}
-    return {"as_of_date": state.last_order_date} if state.last_order_date else {}
-
-
 def dbt_environment(info: database.ConnectionInfo, settings: Settings) -> dict[str, str]:
     """What profiles.yml needs, plus dbt's own switches for a quiet, private run."""
     return {
@@ -149,7 +139,8 @@ def run_dbt(
 ) -> DbtResult:
     """Run one dbt command (e.g. `["build", "--select", "staging"]`) in-process.
 
-    `vars` are merged over the defaults (`as_of_date`). With `check=True`, a failure raises
+    `vars` are dbt's `--vars` (e.g. `{"as_of_date": "2024-06-30"}`; unset, dbt derives the as-of day
+    from the data, as it does in a terminal). With `check=True`, a failure raises
     DbtRunError naming each failing node and its message. `verbose=True` lets dbt print its log.
     """
     from dbt.cli.main import dbtRunner
@@ -157,12 +148,11 @@ def run_dbt(
     settings = settings or load_settings()
     info = database.connection_info(settings)
     os.environ.update(dbt_environment(info, settings))
-    merged_vars = {**default_vars(info), **(vars or {})}
 
     command = list(args)
     invocation = command + ["--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.project_dir)]
-    if merged_vars and command and command[0] not in ("deps", "clean", "debug", "init"):
-        invocation += ["--vars", json.dumps(merged_vars)]
+    if vars and command and command[0] not in ("deps", "clean", "debug", "init"):
+        invocation += ["--vars", json.dumps(vars)]
     # Global flags go before the subcommand.
     flags = ["--no-send-anonymous-usage-stats", "--no-use-colors"]
     if not verbose:

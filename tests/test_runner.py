@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ecom_tutorial import compiled_sql, connection_info, query, run_dbt, setup_sql_magic
-from ecom_tutorial.runner import RESULT_COLUMNS, default_vars
+from ecom_tutorial import compiled_sql, query, run_dbt, setup_sql_magic
+from ecom_tutorial.runner import RESULT_COLUMNS
 
 
 def test_results_table_has_one_row_per_node_with_rows_affected(built_warehouse, capfd, monkeypatch):
@@ -23,8 +23,18 @@ def test_results_table_has_one_row_per_node_with_rows_affected(built_warehouse, 
 
 
 def test_as_of_date_defaults_to_the_last_order_date(built_warehouse):
+    """dbt itself reads the day from the data (macro as_of_date): the runner passes no --vars."""
     last = query("select max(order_date)::date::text as d from raw_data.orders")["d"][0]
-    assert default_vars(connection_info()) == {"as_of_date": last}
+    assert f"cast('{last}' as date)" in compiled_sql("fact_orders")
+
+
+def test_as_of_date_can_be_chosen_with_vars(built_warehouse, tmp_path):
+    from conftest import run_dbt_in
+
+    result = run_dbt_in(tmp_path, ["compile", "--select", "fact_orders"], vars={"as_of_date": "2023-06-30"})
+    assert result.success
+    compiled = next((tmp_path / "target" / "compiled").rglob("fact_orders.sql")).read_text()
+    assert "cast('2023-06-30' as date)" in compiled
 
 
 def test_compiled_sql_inlines_refs_and_ephemeral_models(built_warehouse):

@@ -13,10 +13,10 @@ channels as (
     select
         channel,
         count(*) as campaigns,
-        sum(budget) as budget,
+        sum(campaign_budget) as campaign_budget,
         sum(customers_acquired) as customers_acquired,
-        sum(attributed_orders) as attributed_orders,
-        sum(attributed_revenue) as attributed_revenue,
+        sum(total_orders) as total_orders,
+        sum(total_revenue) as total_revenue,
         sum(campaign_tagged_revenue) as campaign_tagged_revenue
 
     from campaigns
@@ -27,16 +27,16 @@ final as (
     select
         channel,
         campaigns,
-        budget,
+        campaign_budget,
         customers_acquired,
-        attributed_orders,
-        attributed_revenue,
+        total_orders,
+        total_revenue,
         campaign_tagged_revenue,
         -- ratios of sums, not averages of the campaigns' ratios: a small campaign must not
         -- weigh as much as a big one
-        round(budget / nullif(customers_acquired, 0), 2) as cost_per_acquisition,
-        round(100.0 * (attributed_revenue - budget) / nullif(budget, 0), 2) as return_on_investment,
-        rank() over (order by (attributed_revenue - budget) / nullif(budget, 0) desc nulls last) as roi_rank
+        round(campaign_budget / nullif(customers_acquired, 0), 2) as cost_per_acquisition,
+        round(100.0 * (total_revenue - campaign_budget) / nullif(campaign_budget, 0), 2) as return_on_investment,
+        rank() over (order by (total_revenue - campaign_budget) / nullif(campaign_budget, 0) desc nulls last) as roi_rank
 
     from channels
 )

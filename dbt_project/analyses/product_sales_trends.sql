@@ -28,8 +28,8 @@ product_year_sales as (
     select
         product_id,
         cast(extract(year from order_date) as integer) as year,
-        sum(quantity) as units_sold,
-        sum(line_total) as revenue
+        sum(quantity) as total_units_sold,
+        sum(line_total) as total_revenue
 
     from order_items
     where is_revenue
@@ -52,8 +52,8 @@ product_years as (
 with_sales as (
     select
         product_years.*,
-        coalesce(product_year_sales.units_sold, 0) as units_sold,
-        coalesce(product_year_sales.revenue, 0.00) as revenue
+        coalesce(product_year_sales.total_units_sold, 0) as total_units_sold,
+        coalesce(product_year_sales.total_revenue, 0.00) as total_revenue
 
     from product_years
     left join product_year_sales
@@ -65,7 +65,7 @@ with_sales as (
 with_previous_year as (
     select
         *,
-        lag(revenue) over (partition by product_id order by year) as previous_year_revenue
+        lag(total_revenue) over (partition by product_id order by year) as previous_year_revenue
 
     from with_sales
 ),
@@ -75,10 +75,10 @@ final as (
         *,
         -- null for the first year, and after a year without sales (no division by zero)
         round(
-            100.0 * (revenue - previous_year_revenue) / nullif(previous_year_revenue, 0),
+            100.0 * (total_revenue - previous_year_revenue) / nullif(previous_year_revenue, 0),
             2
         ) as yoy_revenue_growth_pct,
-        rank() over (partition by year order by revenue desc) as revenue_rank_in_year
+        rank() over (partition by year order by total_revenue desc) as revenue_rank_in_year
 
     from with_previous_year
 )

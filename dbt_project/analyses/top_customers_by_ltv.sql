@@ -14,7 +14,7 @@ customers as (
 ranked as (
     select
         customer_id,
-        full_name,
+        customer_name,
         customer_segment,
         rfm_segment,
         total_orders,
@@ -33,7 +33,7 @@ final as (
     select
         ltv_rank,
         customer_id,
-        full_name,
+        customer_name,
         customer_segment,
         rfm_segment,
         total_orders,

@@ -6,9 +6,8 @@
 -- Plus the variable itself: an as_of_date after today is a typo in --vars.
 -- Each returned row is one problem, with a sentence saying which.
 --
--- Orders AFTER as_of_date in the raw data are fine (they wait for the next as_of_date): after
--- the next-day batch, the Python runner moves as_of_date forward on its own; with plain dbt,
--- pass `--vars '{as_of_date: 2025-01-01}'`.
+-- Orders AFTER as_of_date in the raw data are fine: they only exist when --vars chose an
+-- earlier day, and wait for it (by default the as-of day is the last order's date: macro as_of_date).
 
 with
 
@@ -52,7 +51,7 @@ problems as (
 
     select
         'as_of_date' as record_id,
-        'the variable as_of_date ({{ var("as_of_date") }}) is after the current date' as problem
+        'the as-of day ({{ as_of_date_value() }}) is after the current date' as problem
     where {{ as_of_date() }} > current_date
 )
 

@@ -13,10 +13,10 @@
     'dim_customers': ['customer_id', ['lifetime_value', 'average_order_value']],
     'customer_analytics': ['customer_id', ['lifetime_value', 'average_order_value']],
     'product_performance': ['product_id', ['total_revenue', 'average_unit_price', 'revenue_share_pct', 'category_revenue_share_pct']],
-    'orders_daily': ['date_key', ['revenue', 'average_order_value', 'cumulative_revenue_ytd', 'revenue_same_day_last_year']],
-    'orders_weekly': ['week_start_date', ['revenue', 'average_order_value', 'previous_week_revenue']],
-    'orders_monthly': ['month_start_date', ['revenue', 'average_order_value', 'previous_month_revenue', 'revenue_same_month_last_year']],
-    'marketing_attribution': ['campaign_id', ['attributed_revenue', 'campaign_tagged_revenue', 'avg_customer_ltv']],
+    'orders_daily': ['date_key', ['total_revenue', 'average_order_value', 'cumulative_revenue_ytd', 'revenue_same_day_last_year']],
+    'orders_weekly': ['week_start_date', ['total_revenue', 'average_order_value', 'previous_week_revenue']],
+    'orders_monthly': ['month_start_date', ['total_revenue', 'average_order_value', 'previous_month_revenue', 'revenue_same_month_last_year']],
+    'marketing_attribution': ['campaign_id', ['total_revenue', 'campaign_tagged_revenue', 'avg_customer_ltv']],
 } -%}
 
 {%- set checks = [] -%}

@@ -1,12 +1,13 @@
 -- Singular test: an order's total must equal the sum of its line totals in fact_order_items,
 -- and its discount the sum of the line discounts. Returns one row per order that disagrees,
 -- or that has no lines at all. A failure means lines are missing from the incremental fact
--- (or duplicated), or the source system is inconsistent.
+-- (or duplicated), or the source system is inconsistent. Both facts stop at the same as-of day,
+-- so the orders come from fact_orders.
 
 with
 
 orders as (
-    select * from {{ ref('stg_ecommerce__orders') }}
+    select * from {{ ref('fact_orders') }}
 ),
 
 order_items as (

@@ -16,9 +16,9 @@ fact_orders as (
 
 expected as (
     select
-        count(*) as order_count,
-        sum(recognized_revenue) as revenue,
-        sum(units) as units_sold
+        count(*) as total_orders,
+        sum(recognized_revenue) as total_revenue,
+        sum(units) as total_units
 
     from fact_orders
     where is_revenue
@@ -29,9 +29,9 @@ series_totals as (
     {%- for model_name in time_series %}
     select
         '{{ model_name }}' as model_name,
-        sum(order_count) as order_count,
-        sum(revenue) as revenue,
-        sum(units_sold) as units_sold
+        sum(total_orders) as total_orders,
+        sum(total_revenue) as total_revenue,
+        sum(total_units) as total_units
     from {{ ref(model_name) }}
     {%- if not loop.last %}
 
@@ -43,12 +43,12 @@ series_totals as (
 compared as (
     select
         series_totals.model_name,
-        series_totals.order_count,
-        expected.order_count as expected_order_count,
-        series_totals.revenue,
-        expected.revenue as expected_revenue,
-        series_totals.units_sold,
-        expected.units_sold as expected_units_sold
+        series_totals.total_orders,
+        expected.total_orders as expected_order_count,
+        series_totals.total_revenue,
+        expected.total_revenue as expected_revenue,
+        series_totals.total_units,
+        expected.total_units as expected_units_sold
 
     from series_totals
     cross join expected
@@ -57,6 +57,6 @@ compared as (
 select *
 from compared
 -- `is distinct from`, not `<>`: it also flags a total that is null on one side only
-where order_count is distinct from expected_order_count
-    or revenue is distinct from expected_revenue
-    or units_sold is distinct from expected_units_sold
+where total_orders is distinct from expected_order_count
+    or total_revenue is distinct from expected_revenue
+    or total_units is distinct from expected_units_sold

@@ -5,6 +5,11 @@
 -- Same definition of a sale as everywhere else: cancelled and returned orders are excluded.
 -- Units come from the order lines, so the lines are rolled up per order first: joining lines
 -- to orders and then summing order_total would count an order's total once per line.
+--
+-- A view (the folder's default is ephemeral): lesson 07 queries it on its own, before the
+-- calendar turns it into orders_daily.
+
+{{ config(materialized='view') }}
 
 with
 
@@ -35,10 +40,10 @@ order_units as (
 final as (
     select
         revenue_orders.order_date,
-        count(*) as order_count,
-        sum(revenue_orders.order_total) as revenue,
+        count(*) as total_orders,
+        sum(revenue_orders.order_total) as total_revenue,
         -- sum() of a bigint is a numeric in PostgreSQL: cast back, units are whole numbers
-        cast(coalesce(sum(order_units.units), 0) as bigint) as units_sold,
+        cast(coalesce(sum(order_units.units), 0) as bigint) as total_units,
         count(distinct revenue_orders.customer_id) as unique_customers
 
     from revenue_orders

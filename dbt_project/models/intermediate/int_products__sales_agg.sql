@@ -3,6 +3,13 @@
 -- Same definition of a sale as for customers: cancelled and returned orders are excluded, and
 -- so are orders after as_of_date. Products never sold are absent; dim_products and
 -- product_performance keep them (left join).
+--
+-- A view, not ephemeral like the other intermediates (the folder's default): a learner can
+-- query it directly (`select * from int_products__sales_agg`) to see the step between the order
+-- lines and product_performance. An ephemeral model only exists inlined as a CTE in the models
+-- that ref() it: compare int_customers__orders_agg, which no query can read on its own.
+
+{{ config(materialized='view') }}
 
 with
 
@@ -30,7 +37,7 @@ revenue_order_items as (
 final as (
     select
         product_id,
-        sum(quantity) as units_sold,
+        sum(quantity) as total_units_sold,
         sum(line_total) as total_revenue,
         sum(line_cost) as total_cost,
         sum(line_profit) as total_profit,

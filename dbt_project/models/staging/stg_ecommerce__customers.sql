@@ -16,7 +16,7 @@ renamed as (
         -- names: trimmed once here so every mart shows them the same way
         trim(first_name) as first_name,
         trim(last_name) as last_name,
-        {{ dbt.concat(["trim(first_name)", "' '", "trim(last_name)"]) }} as full_name,
+        {{ dbt.concat(["trim(first_name)", "' '", "trim(last_name)"]) }} as customer_name,
 
         -- emails are case-insensitive: lower-case them so that joins and
         -- de-duplication downstream do not miss "Ana@x.com" = "ana@x.com"

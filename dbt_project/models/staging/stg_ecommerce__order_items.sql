@@ -23,7 +23,9 @@ renamed as (
         cast(line_total as numeric(12, 2)) as line_total,
 
         -- metadata: the load timestamp drives the incremental filter of fact_order_items
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        -- when dbt built this model (the invocation's start time, fixed at build time)
+        cast('{{ run_started_at }}' as timestamptz) as dbt_updated_at
 
     from source
 ),
@@ -50,7 +52,8 @@ final as (
         line_total,
         line_cost,
         line_profit,
-        loaded_at
+        loaded_at,
+        dbt_updated_at
 
     from with_profit
 )

@@ -10,6 +10,7 @@ renamed as (
     select
         -- keys
         cast(product_id as integer) as product_id,
+        sku,
 
         -- descriptive attributes; `name` alone is ambiguous once joined to other tables
         trim(name) as product_name,
@@ -43,6 +44,7 @@ with_margin as (
 final as (
     select
         product_id,
+        sku,
         product_name,
         category,
         brand,

@@ -15,6 +15,7 @@ drop table if exists raw_data.products cascade;
 
 create table raw_data.products (
     product_id      integer primary key,
+    sku             text not null unique,    -- stock-keeping unit, e.g. 'ELE-0017': the code on the shelf label
     name            text not null,
     category        text not null,          -- one of the 5 categories in seeds/product_categories.csv
     brand           text not null,

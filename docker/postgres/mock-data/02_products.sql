@@ -27,6 +27,7 @@ as $fn$ select ('x' || substr(md5(seed), 1, 8))::bit(32)::bigint $fn$;
 
 insert into raw_data.products (
     product_id,
+    sku,
     name,
     category,
     brand,
@@ -171,6 +172,9 @@ dated as (
 final as (
     select
         product_id,
+        -- the first three letters of the category and the id: unique, and it never changes
+        -- (a product that later moves category keeps its SKU, as on a real shelf label)
+        upper(left(category, 3)) || '-' || lpad(product_id::text, 4, '0') as sku,
         case
             when is_book then product_type || ' (' || variant_name || ')'
             else brand || ' ' || product_type || ' ' || variant_name

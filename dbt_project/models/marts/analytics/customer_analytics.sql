@@ -92,10 +92,16 @@ final as (
     select
         customer_key,
         customer_id,
-        full_name,
+        -- every customer attribute of dim_customers, so an analyst never has to join back
+        first_name,
+        last_name,
+        customer_name,
         email,
-        customer_segment,
+        city,
+        state,
         country,
+        customer_segment,
+        signed_up_at,
         signup_date,
         first_order_date,
         last_order_date,

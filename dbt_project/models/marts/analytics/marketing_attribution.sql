@@ -52,8 +52,8 @@ attributed as (
     select
         acquisitions.acquiring_campaign_id as campaign_id,
         count(distinct acquisitions.customer_id) as customers_acquired,
-        count(*) as attributed_orders,
-        sum(revenue_orders.recognized_revenue) as attributed_revenue
+        count(*) as total_orders,
+        sum(revenue_orders.recognized_revenue) as total_revenue
 
     from acquisitions
     inner join revenue_orders
@@ -81,18 +81,18 @@ joined as (
         campaigns.start_date,
         campaigns.end_date,
         campaigns.end_date - campaigns.start_date + 1 as campaign_days,
-        campaigns.budget,
+        campaigns.budget as campaign_budget,
         -- "active" on as_of_date, never on today: results must not change with the calendar
         {{ as_of_date() }} between campaigns.start_date and campaigns.end_date
             as is_active,
         coalesce(attributed.customers_acquired, 0) as customers_acquired,
-        coalesce(attributed.attributed_orders, 0) as attributed_orders,
+        coalesce(attributed.total_orders, 0) as total_orders,
         -- the casts in this model pin the types its contract declares (_analytics__models.yml):
         -- sum(), round(), coalesce() with a literal and arithmetic return a plain `numeric`.
         -- dbt's contract check only compares type NAMES (numeric = numeric), but the table is
         -- created with the declared numeric(14, 2): without a cast, a value with more decimals
         -- would be rounded on insert, silently
-        cast(coalesce(attributed.attributed_revenue, 0.00) as numeric(14, 2)) as attributed_revenue,
+        cast(coalesce(attributed.total_revenue, 0.00) as numeric(14, 2)) as total_revenue,
         coalesce(tagged.campaign_tagged_orders, 0) as campaign_tagged_orders,
         cast(coalesce(tagged.campaign_tagged_revenue, 0.00) as numeric(14, 2))
             as campaign_tagged_revenue
@@ -108,14 +108,14 @@ final as (
     select
         *,
         -- lifetime value of the average acquired customer, up to as_of_date
-        cast(round(attributed_revenue / nullif(customers_acquired, 0), 2) as numeric(14, 2))
+        cast(round(total_revenue / nullif(customers_acquired, 0), 2) as numeric(14, 2))
             as avg_customer_ltv,
         -- null, not infinite, for a campaign that acquired nobody
-        cast(round(budget / nullif(customers_acquired, 0), 2) as numeric(14, 2))
+        cast(round(campaign_budget / nullif(customers_acquired, 0), 2) as numeric(14, 2))
             as cost_per_acquisition,
         -- revenue return on the budget, in percent: 100 % = the campaign earned twice its cost.
         -- Revenue, not profit: see the limits in the attribution_rule docs block.
-        cast(round(100.0 * (attributed_revenue - budget) / nullif(budget, 0), 2) as numeric(14, 2))
+        cast(round(100.0 * (total_revenue - campaign_budget) / nullif(campaign_budget, 0), 2) as numeric(14, 2))
             as return_on_investment
 
     from joined

@@ -3,7 +3,7 @@
 -- growth over the same calendar day one year earlier.
 --
 -- Same day last year: a self-join on `date_key - interval '1 year'`, NOT a window
--- `lag(revenue, 365)`. A fixed lag of 365 rows is off by one day for every date after a
+-- `lag(total_revenue, 365)`. A fixed lag of 365 rows is off by one day for every date after a
 -- 29 February: 2025-03-01 minus 365 days is 2024-03-02. PostgreSQL's interval arithmetic is
 -- calendar-aware: 2025-03-01 - 1 year = 2024-03-01, and 2025-02-28 - 1 year = 2024-02-28.
 -- The one day without a twin is 2024-02-29: minus one year is 2023-02-28, so it is compared
@@ -32,18 +32,18 @@ every_day as (
         calendar.day_name,
         calendar.is_weekend,
         calendar.is_holiday,
-        coalesce(daily_orders.order_count, 0) as order_count,
+        coalesce(daily_orders.total_orders, 0) as total_orders,
         -- the casts in this model pin the types its contract declares (_analytics__models.yml):
         -- sum(), round(), coalesce() with a literal and arithmetic return a plain `numeric`.
         -- dbt's contract check only compares type NAMES (numeric = numeric), but the table is
         -- created with the declared numeric(14, 2): without a cast, a value with more decimals
-        -- would be rounded on insert, silently. A plain column (last_year.revenue) keeps its type.
+        -- would be rounded on insert, silently. A plain column (last_year.total_revenue) keeps its type.
         -- 0.00, not 0: an amount keeps its two decimals (0 would print as "0", other days "12.50")
-        cast(coalesce(daily_orders.revenue, 0.00) as numeric(14, 2)) as revenue,
-        coalesce(daily_orders.units_sold, 0) as units_sold,
+        cast(coalesce(daily_orders.total_revenue, 0.00) as numeric(14, 2)) as total_revenue,
+        coalesce(daily_orders.total_units, 0) as total_units,
         coalesce(daily_orders.unique_customers, 0) as unique_customers,
         -- null, not 0, on a day without orders: there is no "average order" to speak of
-        cast(round(daily_orders.revenue / nullif(daily_orders.order_count, 0), 2) as numeric(14, 2))
+        cast(round(daily_orders.total_revenue / nullif(daily_orders.total_orders, 0), 2) as numeric(14, 2))
             as average_order_value
 
     from calendar
@@ -57,7 +57,7 @@ with_running_total as (
         *,
         -- running sum within each calendar year, in date order: the year-to-date revenue
         cast(
-            sum(revenue) over (
+            sum(total_revenue) over (
                 partition by year
                 order by date_key
                 rows between unbounded preceding and current row
@@ -72,11 +72,11 @@ final as (
     select
         this_year.*,
         -- null for the first year of data: there is no "last year" to compare with
-        last_year.revenue as revenue_same_day_last_year,
+        last_year.total_revenue as revenue_same_day_last_year,
         -- growth in percent; null when last year's revenue is unknown or 0 (division by zero)
         cast(
             round(
-                100.0 * (this_year.revenue - last_year.revenue) / nullif(last_year.revenue, 0),
+                100.0 * (this_year.total_revenue - last_year.total_revenue) / nullif(last_year.total_revenue, 0),
                 2
             )
             as numeric(14, 2)

@@ -23,6 +23,7 @@ joined as (
     select
         products.product_key,
         products.product_id,
+        products.sku,
         products.product_name,
         products.category,
         products.brand,
@@ -30,7 +31,7 @@ joined as (
         products.list_price,
         products.profit_margin_pct as list_margin_pct,
         -- unsold products: zero sales, not unknown sales
-        coalesce(product_sales.units_sold, 0) as units_sold,
+        coalesce(product_sales.total_units_sold, 0) as total_units_sold,
         coalesce(product_sales.total_orders, 0) as total_orders,
         -- the casts in this model pin the types its contract declares (_analytics__models.yml):
         -- sum(), round() and arithmetic return a plain `numeric`. dbt's contract check only
@@ -65,7 +66,7 @@ metrics as (
 ranked as (
     select
         *,
-        cast(round(units_sold * 1.0 / nullif(days_on_sale, 0), 4) as numeric(14, 4)) as turnover_rate,
+        cast(round(total_units_sold * 1.0 / nullif(days_on_sale, 0), 4) as numeric(14, 4)) as turnover_rate,
         -- window functions compare each row with the others without collapsing them:
         -- share of the whole catalogue's revenue, and of the product's own category
         -- shares are 0-100 with 4 decimals: numeric(7, 4) holds exactly 0.0000 to 100.0000
@@ -93,13 +94,14 @@ final as (
     select
         product_key,
         product_id,
+        sku,
         product_name,
         category,
         brand,
         is_active,
         list_price,
         list_margin_pct,
-        units_sold,
+        total_units_sold,
         total_orders,
         total_revenue,
         total_cost,

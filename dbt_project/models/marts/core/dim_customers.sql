@@ -1,5 +1,9 @@
 -- Dimension: one row per customer (every registered customer, with or without orders), with
--- their profile and the summary of their revenue orders up to the `as_of_date` variable.
+-- their profile and the summary of their revenue orders up to the as-of day (macro as_of_date).
+--
+-- A type 1 slowly changing dimension (SCD1): each rebuild holds the customer's CURRENT state,
+-- and a changed attribute simply overwrites the old one. Which city did they live in last year?
+-- This table cannot say; the type 2 history is customer_snapshot's job (lesson 06).
 -- Marts read like the business talks: "an active customer", "lifetime value", so nobody has to
 -- re-derive them (differently) in every dashboard.
 
@@ -38,7 +42,7 @@ final as (
         customer_id,
         first_name,
         last_name,
-        full_name,
+        customer_name,
         email,
         city,
         state,
@@ -59,7 +63,9 @@ final as (
         -- active = at least one revenue order in the 90 days up to as_of_date (inclusive);
         -- customers without orders have a null recency, which coalesce() makes "not active"
         coalesce(days_since_last_order <= 90, false) as is_active,
-        updated_at
+        updated_at,
+        -- when this build ran: "how fresh is this row?" (the same for every row of a build)
+        dbt_updated_at
 
     from joined
 )

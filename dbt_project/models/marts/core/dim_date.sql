@@ -1,13 +1,12 @@
 -- Date dimension: one row per calendar day. Every time-series mart joins to it, so days without
 -- a single order still exist (a chart with a missing day is a lie; a zero is the truth).
 --
--- The calendar starts with the data (2022-01-01) and ends on 2024-12-31 or on `as_of_date`,
--- whichever is later: after the next-day batch the runner passes as_of_date = 2025-01-01 and the
--- new orders still find their day here.
+-- The calendar starts with the data (2022-01-01) and ends on 2024-12-31 or on the as-of day
+-- (macro as_of_date), whichever is later: after the next-day batch the as-of day is 2025-01-01
+-- and the new orders still find their day here.
 
 {%- set calendar_start = '2022-01-01' -%}
-{#- --vars may arrive as a YAML date rather than a string: `| string` makes both the same -#}
-{%- set calendar_end = [var('as_of_date') | string, '2024-12-31'] | max %}
+{%- set calendar_end = [as_of_date_value(), '2024-12-31'] | max %}
 
 with
 

@@ -28,6 +28,7 @@ final as (
     select
         {{ ecom_utils.generate_surrogate_key(['product_id']) }} as product_key,
         product_id,
+        sku,
         product_name,
         category,
         category_description,

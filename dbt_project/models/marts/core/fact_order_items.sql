@@ -15,6 +15,12 @@
 -- A line is "new" when the line itself or its order was (re)loaded after the last run, so a
 -- status change on an old order (the order row is reloaded) refreshes its lines too.
 --
+-- Like fact_orders, it stops at the as-of day (macro as_of_date): a line of an order placed
+-- later waits for the as-of day to reach it, so every line has its order in fact_orders and its
+-- day in dim_date (relationship tests in _core__models.yml). Such a line may have been loaded
+-- long before the as-of day moves: the incremental filter also picks up every line dated after
+-- the latest day already in the table.
+--
 -- Every column is a pure function of the raw rows, so an incremental run and a full refresh
 -- give the same table. That is why there is no "dbt_inserted_at = now()" column here: it would
 -- differ between the two by construction.
@@ -57,9 +63,15 @@ order_items_with_orders as (
         on order_items.order_id = orders.order_id
 ),
 
-new_order_items as (
+order_items_as_of as (
     select *
     from order_items_with_orders
+    where order_date <= {{ as_of_date() }}
+),
+
+new_order_items as (
+    select *
+    from order_items_as_of
     {% if is_incremental() %}
     -- strictly greater: rows at exactly the mark were processed by the previous run.
     -- coalesce() covers an empty target table (max() of nothing is null).
@@ -67,6 +79,11 @@ new_order_items as (
         select coalesce(max(source_loaded_at), cast('1900-01-01' as timestamptz))
         from {{ this }}
     )
+        -- lines held back by an earlier as-of day (see the header)
+        or order_date > (
+            select coalesce(max(order_date), cast('1900-01-01' as date))
+            from {{ this }}
+        )
     {% endif %}
 ),
 
