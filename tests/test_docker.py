@@ -65,3 +65,10 @@ def test_init_scripts_are_mounted_and_shell_syntax_is_valid():
         assert path in mounted and (DOCKER / path).exists(), path
     syntax = subprocess.run(["bash", "-n", str(DOCKER / "postgres" / "load-mock-data.sh")], capture_output=True, text=True)
     assert syntax.returncode == 0, syntax.stderr
+
+
+def test_minio_data_folder_is_in_the_checkout():
+    """The specification's docker/minio/.gitkeep: the folder MinIO's service mounts as its data."""
+    minio = yaml.safe_load((DOCKER / "docker-compose.yml").read_text())["services"]["minio"]
+    assert "./minio:/data" in minio["volumes"]
+    assert (DOCKER / "minio" / ".gitkeep").exists()
