@@ -7,10 +7,12 @@ from .database import ConnectionInfo, connect, connection, connection_info, stop
 from .errors import (
     DatabaseAuthError,
     DatabaseMissingError,
+    DatabasePermissionError,
     DatabaseUnavailableError,
     DataNotLoadedError,
     DbtRunError,
     EcomTutorialError,
+    ForeignObjectsError,
     SettingsError,
 )
 from .mock_data import apply_next_day_batch, load_raw_data, raw_data_state, table_checksums
@@ -23,11 +25,13 @@ __all__ = [
     "ConnectionInfo",
     "DatabaseAuthError",
     "DatabaseMissingError",
+    "DatabasePermissionError",
     "DatabaseUnavailableError",
     "DataNotLoadedError",
     "DbtResult",
     "DbtRunError",
     "EcomTutorialError",
+    "ForeignObjectsError",
     "Settings",
     "SettingsError",
     "apply_next_day_batch",

@@ -10,15 +10,29 @@ from typing import Callable
 
 from . import database, warehouse
 from .errors import EcomTutorialError
-from .runner import run_dbt
+from .mock_data import MAX_SCALE
+from .runner import DbtUsageError, failure_of, run_dbt
 from .settings import load_settings
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be a whole number >= 1")
-    return value
+def _whole_number(low: int, high: int, example: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`, else a message that says so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number: use e.g. {example}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range: use a whole number from {low} to {high}")
+        return value
+
+    parse.__name__ = f"whole number from {low} to {high}"  # what argparse prints if parse fails otherwise
+    return parse
+
+
+_scale = _whole_number(1, MAX_SCALE, 1)
+_port = _whole_number(1, 65535, 8080)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -27,6 +41,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{table} {rows:,}" for table, rows in result.state.row_counts.items())
     if result.dropped:
         print(f"The data was replaced, so the warehouse built on it was dropped: {', '.join(result.dropped)}.")
+    for note in result.notes:
+        print(note)
     print(f"{action} raw data at scale {result.state.scale} ({counts}) into {result.info.describe()}.")
     print(f"Done in {result.seconds:.1f} s. Next: `ecom-tutorial build`.")
     return 0
@@ -68,12 +84,15 @@ def cmd_reset(args: argparse.Namespace) -> int:
     settings = load_settings()
     if not args.yes:
         print(
-            f"This drops the schemas {', '.join(settings.owned_schemas)} in database {settings.db_name!r} "
-            "(nothing else) and reloads the raw data. Run again with --yes to go ahead."
+            f"This drops what the course created in the schemas {', '.join(settings.owned_schemas)} of database "
+            f"{settings.db_name!r} (nothing else: objects of yours there are kept) and reloads the raw data. "
+            "Run again with --yes to go ahead."
         )
         return 1
-    dropped = warehouse.reset(args.scale)
-    print(f"Dropped {', '.join(dropped) or 'nothing'}; raw data reloaded at scale {args.scale}.")
+    report = warehouse.reset(args.scale)
+    print(f"Dropped {', '.join(report.dropped) or 'nothing'}; raw data reloaded at scale {args.scale}.")
+    if report.kept_message():
+        print(report.kept_message())
     print("Next: `ecom-tutorial build`.")
     return 0
 
@@ -92,7 +111,7 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     """Regenerate the learner notebooks from the solutions (the source of truth)."""
     from .notebooks import sync_learner_copies
 
-    reported = sync_learner_copies(check_only=args.check)
+    reported = sync_learner_copies(check_only=args.check, force=args.force)
     for line in reported:
         print(("out of date: " if args.check else "updated: ") + line)
     if not reported:
@@ -106,6 +125,9 @@ def cmd_dbt(args: argparse.Namespace) -> int:
         print("Say which dbt command to run, e.g. `ecom-tutorial dbt -- ls --select staging`.", file=sys.stderr)
         return 2
     result = run_dbt(dbt_args, check=False, verbose=True, progress=False)
+    error = failure_of(result)
+    if error is not None and (result.unmatched_selectors or isinstance(result.exception, DbtUsageError)):
+        raise error  # dbt's own log says nothing (or only a warning) about these two
     return 0 if result.success else 1
 
 
@@ -135,31 +157,35 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    scale_help = "scale factor: 1 = 10,000 customers, 50,000 orders (default: keep what is loaded, else 1)"
+    scale_help = f"scale factor 1-{MAX_SCALE}: 1 = 10,000 customers, 50,000 orders (default: what is loaded, else 1)"
     add("up", cmd_up, "Start the database (if embedded), create it and load the raw data.").add_argument(
-        "--scale", type=_positive_int, help=scale_help
+        "--scale", type=_scale, help=scale_help
     )
-    build = add("build", cmd_build, "up, then dbt deps, seed and build (models, snapshots, tests).")
-    build.add_argument("--scale", type=_positive_int, help=scale_help)
+    build = add("build", cmd_build, "up, then dbt deps and dbt build (seeds, models, snapshots, tests).")
+    build.add_argument("--scale", type=_scale, help=scale_help)
     build.add_argument("--full-refresh", action="store_true", help="rebuild incremental models and seeds from scratch")
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
     add("status", cmd_status, "Show which server is used, whether it runs and what is loaded.")
     add("env", cmd_env, 'Print export lines for plain dbt: eval "$(ecom-tutorial env)".')
     reset = add("reset", cmd_reset, "Drop only this project's schemas and reload the raw data.")
-    reset.add_argument("--scale", type=_positive_int, default=1, help="scale factor to reload at (default 1)")
+    reset.add_argument("--scale", type=_scale, default=1, help="scale factor to reload at (default 1)")
     reset.add_argument("--yes", action="store_true", help="do it without asking")
     add("down", cmd_down, "Stop the embedded PostgreSQL (its data is kept).")
     add("docs", cmd_docs, "Generate the dbt docs and serve them on 127.0.0.1.").add_argument(
-        "--port", type=int, help="port to serve on (default: a free one)"
+        "--port", type=_port, help="port to serve on, 1-65535 (default: a free one)"
     )
     add("notebooks", cmd_notebooks, "Execute the notebook series into build/notebooks (with HTML copies).").add_argument(
         "names", nargs="*", help="notebook names to run (default: all)"
     )
-    add(
+    exercises = add(
         "exercises",
         cmd_exercises,
         "Regenerate the learner notebooks in notebooks/ from notebooks/solutions/ (strips outputs too).",
-    ).add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
+    )
+    exercises.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
+    exercises.add_argument(
+        "--force", action="store_true", help="also replace learner notebooks you changed (each is kept as a .bak first)"
+    )
     dbt = add("dbt", cmd_dbt, "Run any dbt command against the course database, e.g. `ecom-tutorial dbt -- test`.")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt")
     return parser

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 import warnings
@@ -20,12 +21,15 @@ from typing import Any, Iterator
 
 import psutil
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
+from . import folder_access
 from .errors import (
     DatabaseAuthError,
     DatabaseMissingError,
+    DatabasePermissionError,
     DatabaseUnavailableError,
     EcomTutorialError,
 )
@@ -205,7 +209,9 @@ def _start_embedded(settings: Settings) -> ConnectionInfo:
     PostgresServer._instances.pop(pgdata, None)
     try:
         # cleanup_mode=None: the server outlives this process (notebook kernels, CLI calls, dbt).
-        server = get_server(pgdata, cleanup_mode=None)
+        # As root, its system user gets exactly the folder access it needs (folder_access.py).
+        with folder_access.server_user_access(library, pgdata, library.postgres_server.POSTGRES_BIN_PATH):
+            server = get_server(pgdata, cleanup_mode=None)
         postmaster = server.get_postmaster_info()
     except (subprocess.SubprocessError, AssertionError, OSError) as exc:
         raise DatabaseUnavailableError(
@@ -277,6 +283,12 @@ def _translate(exc: psycopg2.OperationalError, info: ConnectionInfo, dbname: str
         return DatabaseMissingError(
             f"Database {dbname!r} does not exist on {info.host}:{info.port}. `ecom-tutorial up` creates it "
             "where you may; on a shared server, ask its admin or set ECOM_DB_NAME to a database you own."
+        )
+    if "permission denied for database" in lowered:
+        return DatabasePermissionError(
+            f"User {info.user!r} may not connect to database {dbname!r} on {info.host}:{info.port}. "
+            f"Ask the server's admin for CONNECT on it: `grant connect on database {_ident(dbname)} "
+            f"to {_ident(info.user)};`, or set ECOM_DB_NAME to a database you own."
         )
     if "role" in lowered and "does not exist" in lowered:
         return DatabaseAuthError(
@@ -366,10 +378,81 @@ def existing_owned_schemas(conn: psycopg2.extensions.connection, settings: Setti
         return [row[0] for row in cur.fetchall()]
 
 
-def drop_owned_schemas(conn: psycopg2.extensions.connection, settings: Settings) -> list[str]:
-    """Drop exactly the schemas listed in `Settings.owned_schemas`, nothing else. Returns their names."""
-    dropped = existing_owned_schemas(conn, settings)
+# --------------------------------------------------------------------------- privileges
+
+
+def _ident(name: str) -> str:
+    """`name` as SQL would need it in a grant: bare when it is a plain lowercase identifier."""
+    return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else '"' + name.replace('"', '""') + '"'
+
+
+# PostgreSQL's "permission denied" messages -> (the privilege missing, the statement that grants it).
+_PRIVILEGES = (
+    (
+        re.compile(r'permission denied for database "?([^"\s]+)"?'),
+        "CREATE on database {0}",
+        "grant create on database {0} to {user}",
+    ),
+    (
+        re.compile(r'permission denied for schema "?([^"\s]+)"?'),
+        "USAGE and CREATE on schema {0}",
+        "grant usage, create on schema {0} to {user}",
+    ),
+    (
+        re.compile(r'permission denied for (?:table|view|materialized view|sequence|relation) "?([^"\s]+)"?'),
+        "all privileges on {0}",
+        "grant all on {0} to {user}",
+    ),
+    (
+        re.compile(r'must be owner of (\w+(?: view)?) "?([^"\s]+)"?'),
+        "ownership of {0} {1}",
+        "alter {0} {1} owner to {user}",
+    ),
+)
+
+
+def _ask_for(privilege: str, grant: str, names: list[str], info: ConnectionInfo) -> str:
+    """The advice, e.g. "ask the server's admin for CREATE on database x: `grant create on database x to y;`"."""
+    return (
+        f"ask the server's admin for {privilege.format(*names)}: "
+        f"`{grant.format(*names, user=_ident(info.user))};`"
+    )
+
+
+def permission_error(exc: psycopg2.Error, info: ConnectionInfo) -> DatabasePermissionError:
+    """Name the privilege a failed statement lacked, and how the server's admin grants it."""
+    text = (exc.pgerror or str(exc)).strip().splitlines()[0].removeprefix("ERROR:").strip()
+    for pattern, privilege, grant in _PRIVILEGES:
+        match = pattern.search(text)
+        if match:
+            names = [_ident(name) for name in match.groups()]
+            return DatabasePermissionError(
+                f"User {info.user!r} lacks a privilege in database {info.dbname!r} ({text}): "
+                + _ask_for(privilege, grant, names, info)
+            )
+    return DatabasePermissionError(
+        f"User {info.user!r} lacks a privilege in database {info.dbname!r}: {text}. "
+        f"Ask the server's admin to grant it to {info.user!r}, or set ECOM_DB_NAME to a database you own."
+    )
+
+
+@contextmanager
+def privileges_explained(info: ConnectionInfo) -> Iterator[None]:
+    """Turn a "permission denied" inside the block into a DatabasePermissionError that says what to ask for."""
+    try:
+        yield
+    except psycopg2.errors.InsufficientPrivilege as exc:
+        raise permission_error(exc, info) from exc
+
+
+def may_create_schemas(conn: psycopg2.extensions.connection) -> bool:
+    """Whether the user has CREATE on the database (up and dbt need it for the schemas that are missing)."""
     with conn.cursor() as cur:
-        for schema in dropped:
-            cur.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
-    return dropped
+        cur.execute("select has_database_privilege(current_database(), 'CREATE')")
+        return bool(cur.fetchone()[0])
+
+
+def create_privilege_advice(info: ConnectionInfo) -> str:
+    """The advice for a missing CREATE on the database, with the statement that grants it."""
+    privilege, grant = _PRIVILEGES[0][1:]
+    return _ask_for(privilege, grant, [_ident(info.dbname)], info)

@@ -136,11 +136,15 @@ def show_docs_block(name: str) -> Markdown:
     raise ValueError(f"No docs block {name!r} in the dbt project's .md files.")
 
 
-def compile_inline(sql: str, vars: dict[str, Any] | None = None) -> str:
-    """The SQL dbt makes of a snippet with Jinja (`{{ ref() }}`, macros, `var()`), like `dbt compile --inline`."""
+def compile_inline(sql: str, vars: dict[str, Any] | None = None, *, introspect: bool = True) -> str:
+    """The SQL dbt makes of a snippet with Jinja (`{{ ref() }}`, macros, `var()`), like `dbt compile --inline`.
+
+    `introspect=False` compiles without a database connection, so the Jinja cannot run SQL (`run_query`).
+    """
     from .runner import run_dbt
 
-    result = run_dbt(["compile", "--inline", sql], vars=vars, progress=False)
+    flags = [] if introspect else ["--no-introspect"]
+    result = run_dbt(["compile", *flags, "--inline", sql], vars=vars, progress=False)
     nodes = getattr(result.raw, "results", None) or []
     if not nodes:
         raise ValueError("dbt compiled nothing from this SQL: is it a single SELECT?")

@@ -84,7 +84,7 @@ def _make_server(folder: Path, port: int | None) -> http.server.ThreadingHTTPSer
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise DocsServerError(
-                f"Port {port} on {HOST} is already in use (another docs server, or another program). "
+                f"Port {port} on {HOST} is already in use ({_port_user(int(port or 0))}). "
                 f"Stop that program, pick another port with `ecom-tutorial docs --port {int(port or 0) + 1}`, "
                 "or leave out --port to let the system choose a free one."
             ) from None
@@ -94,6 +94,19 @@ def _make_server(folder: Path, port: int | None) -> http.server.ThreadingHTTPSer
                 "Use a port above 1024, e.g. `ecom-tutorial docs --port 8080`."
             ) from None
         raise
+
+
+def _port_user(port: int) -> str:
+    """Which program listens on `port`, as far as this user may see."""
+    import psutil
+
+    try:
+        for conn in psutil.net_connections(kind="inet"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN and conn.pid:
+                return f"by {psutil.Process(conn.pid).name()}, pid {conn.pid}"
+    except (psutil.Error, OSError):
+        pass
+    return "by another docs server, or another program"
 
 
 def _url(server: http.server.ThreadingHTTPServer) -> str:
@@ -128,14 +141,18 @@ def serve_docs(
 ) -> None:
     """`ecom-tutorial docs`: generate the docs, serve them on 127.0.0.1, print the URL, block until Ctrl-C."""
     settings = settings or load_settings()
-    if generate:
-        print("Generating the dbt docs (dbt docs generate)...", flush=True)
-        folder = generate_docs(settings, progress=True)
-    else:
-        folder = target_dir(settings)
-        _check_site(folder)
-    # Bind before printing, so a busy port fails with our message and not after a URL was shown.
-    server = _make_server(folder, port)
+    # Bind first, so a busy port fails at once with our message, not after generating the site.
+    server = _make_server(target_dir(settings), port)
+    try:
+        if generate:
+            print("Generating the dbt docs (dbt docs generate)...", flush=True)
+            folder = generate_docs(settings, progress=True)
+        else:
+            folder = target_dir(settings)
+            _check_site(folder)
+    except BaseException:
+        server.server_close()
+        raise
     url = _url(server)
     print(f"dbt docs: {url}\nServing {folder} on {HOST} only; press Ctrl-C to stop.", flush=True)
     if open_browser:

@@ -27,6 +27,14 @@ class DataNotLoadedError(EcomTutorialError):
     """The raw tables are missing: the mock data has not been loaded yet."""
 
 
+class DatabasePermissionError(EcomTutorialError):
+    """The database user lacks a privilege; the message names it and who can grant it."""
+
+
+class ForeignObjectsError(EcomTutorialError):
+    """Objects the project did not create would be dropped with its own: nothing was dropped."""
+
+
 class DbtRunError(EcomTutorialError):
     """A dbt command failed; `failures` lists the nodes that failed and why."""
 

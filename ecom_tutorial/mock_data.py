@@ -17,6 +17,7 @@ from .settings import Settings, load_settings
 # Each raw table and its primary key, in load order.
 RAW_TABLES = {"products": "product_id", "customers": "customer_id", "orders": "order_id", "order_items": "order_item_id"}
 CUSTOMERS_PER_SCALE = 10_000  # scale factor 1 gives exactly this many customers
+MAX_SCALE = 1_000  # 10 million customers, 50 million orders: more than a course machine can hold
 NEXT_DAY_BATCH_DATE = "2025-01-01"
 NEXT_DAY_BATCH_FILE = "next_day_batch.sql"
 
@@ -42,8 +43,8 @@ def load_files(settings: Settings | None = None) -> list[Path]:
 
 def load_raw_data(conn: psycopg2.extensions.connection, scale: int = 1, settings: Settings | None = None) -> None:
     """(Re)create and fill the raw_data tables at `scale` (1 = 10,000 customers, 50,000 orders)."""
-    if scale < 1:
-        raise SettingsError(f"The scale factor must be a whole number >= 1, not {scale}.")
+    if not 1 <= scale <= MAX_SCALE:
+        raise SettingsError(f"The scale factor must be a whole number from 1 to {MAX_SCALE}, not {scale}.")
     with conn.cursor() as cur:
         # The SQL reads the scale from this custom setting, as Docker's init sets it through PGOPTIONS.
         cur.execute("select set_config('ecom.scale', %s, false)", (str(scale),))

@@ -7,20 +7,39 @@ connection set for you, usage tracking off and dbt's own console output silenced
 from __future__ import annotations
 
 import difflib
+import errno
+import io
 import json
 import os
 import sys
+import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import database
+from . import database, locks
 from .errors import DbtRunError
-from .settings import Settings, load_settings
+from .settings import Settings, load_settings, scoped_environ
 
 RESULT_COLUMNS = ["node", "type", "status", "seconds", "rows", "message"]
 FAILED_STATUSES = {"error", "fail", "runtime error"}
+# dbt commands that never touch the database, so they need not wait for another run's lock
+# (`debug` only opens a connection to test it; `docs serve` only serves files).
+NO_DATABASE_COMMANDS = {"deps", "parse", "ls", "list", "clean", "init", "debug", "help"}
+# What libpq / PostgreSQL say when the connection goes away under a run.
+CONNECTION_LOST = (
+    "server closed the connection unexpectedly",
+    "terminating connection",
+    "connection already closed",
+    "could not connect to server",
+    "connection refused",
+    "no connection to the server",
+    "the database system is shutting down",
+    "ssl connection has been closed unexpectedly",
+)
 
 
 @dataclass
@@ -32,6 +51,8 @@ class DbtResult:
     table: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     raw: Any = None  # dbt's own result object (a RunExecutionResult, a Manifest, ...)
+    exception: BaseException | None = None  # what dbt raised, if it stopped before or between nodes
+    unmatched_selectors: list[str] = field(default_factory=list)  # --select values that matched no node
 
     def summary(self) -> str:
         """One line like `PASS=42 WARN=0 ERROR=0 SKIP=0 NO-OP=1 TOTAL=43`, as dbt prints it."""
@@ -147,7 +168,6 @@ def run_dbt(
 
     settings = settings or load_settings()
     info = database.connection_info(settings)
-    os.environ.update(dbt_environment(info, settings))
 
     command = list(args)
     invocation = command + ["--project-dir", str(settings.dbt_project_dir), "--profiles-dir", str(settings.project_dir)]
@@ -159,18 +179,74 @@ def run_dbt(
         flags += ["--log-level", "none"]
 
     progress_callback = _Progress(label=f"dbt {command[0] if command else ''}", enabled=progress and _interactive())
-    try:
-        outcome = dbtRunner(callbacks=[progress_callback]).invoke(flags + invocation)
-    finally:
-        progress_callback.close()
+    lock = locks.run_lock(info, settings, f"dbt {' '.join(command)}") if _needs_lock(command) else nullcontext()
+    # dbt reads the connection from these variables; they are set for this call only.
+    with lock, scoped_environ(dbt_environment(info, settings)):
+        try:
+            outcome = dbtRunner(callbacks=[progress_callback]).invoke(flags + invocation)
+        finally:
+            progress_callback.close()
 
-    table = _results_table(outcome.result)
-    result = DbtResult(command, bool(outcome.success), table, progress_callback.warnings, outcome.result)
-    if check and progress_callback.unmatched_selectors:
-        raise _nothing_selected(progress_callback.unmatched_selectors, settings)
-    if check and not result.success:
-        raise _failure(result, outcome.exception)
+    exception = outcome.exception
+    if _is_usage_error(exception):
+        exception = DbtUsageError(_usage_text(flags + invocation) or str(exception))
+    result = DbtResult(
+        command,
+        bool(outcome.success),
+        _results_table(outcome.result),
+        progress_callback.warnings,
+        outcome.result,
+        exception,
+        progress_callback.unmatched_selectors,
+    )
+    error = failure_of(result, settings)
+    if check and error is not None:
+        raise error
     return result
+
+
+class DbtUsageError(Exception):
+    """dbt refused the command line itself (unknown command or option, missing argument): click's text."""
+
+
+def _subcommand(command: list[str]) -> str:
+    return next((arg for arg in command if not arg.startswith("-")), "")
+
+
+def _needs_lock(command: list[str]) -> bool:
+    """True for dbt commands that read or write the warehouse (so they wait for another run)."""
+    subcommand = _subcommand(command)
+    if not subcommand or subcommand in NO_DATABASE_COMMANDS or {"-h", "--help", "--version"} & set(command):
+        return False
+    return subcommand != "docs" or "generate" in command
+
+
+def _is_usage_error(exception: BaseException | None) -> bool:
+    from dbt.cli.exceptions import DbtUsageException
+
+    return isinstance(exception, DbtUsageException)
+
+
+def _usage_text(arguments: list[str]) -> str:
+    """dbt's own usage error for a command line it refused, as plain `dbt` prints it (dbtRunner keeps
+    only the bare message, empty for a missing argument)."""
+    import click
+    from dbt.cli.main import cli
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # click's protected_args, still there in 8.x
+            with cli.make_context("ecom-tutorial dbt --", list(arguments)) as context:
+                name, command, rest = cli.resolve_command(context, [*context.protected_args, *context.args])
+                if command is not None:
+                    command.make_context(name or "", rest, parent=context).close()
+    except click.UsageError as exc:
+        text = io.StringIO()
+        exc.show(file=text)
+        return text.getvalue().strip()
+    except Exception:  # noqa: BLE001 - only a nicer message is at stake; fall back to dbt's own
+        return ""
+    return ""
 
 
 def _nothing_selected(selectors: list[str], settings: Settings) -> DbtRunError:
@@ -190,17 +266,68 @@ def _nothing_selected(selectors: list[str], settings: Settings) -> DbtRunError:
     return DbtRunError("\n".join(lines))
 
 
-def _failure(result: DbtResult, exception: BaseException | None) -> DbtRunError:
+def failure_of(result: DbtResult, settings: Settings | None = None) -> DbtRunError | None:
+    """The error `run_dbt(check=True)` raises for this result, or None if it succeeded."""
+    settings = settings or load_settings()
+    if result.unmatched_selectors:
+        return _nothing_selected(result.unmatched_selectors, settings)
+    if isinstance(result.exception, DbtUsageError):
+        return DbtRunError(str(result.exception))  # click's usage line, its error and where help is
+    if not result.success:
+        return _failure(result, result.exception, settings)
+    return None
+
+
+def _failure(result: DbtResult, exception: BaseException | None, settings: Settings) -> DbtRunError:
     failed = result.table[result.table["status"].isin(FAILED_STATUSES)]
     failures = [(row.node, row.message) for row in failed.itertuples()]
     lines = [f"dbt {' '.join(result.command)} failed."]
     lines += [f"  - {node}: {message}" for node, message in failures]
     if exception is not None:
         lines.append(f"  dbt said: {exception}")
-    if not failures and exception is None:
-        lines.append("  See dbt_project/logs/dbt.log for details.")
-    lines.append(
-        "Fix the model or test named above and run the command again; "
-        "`ecom-tutorial build` rebuilds everything."
-    )
+    from .workspace import explain_failure  # a learner's own file: name it, its line, and how to fix or set it aside
+
+    lines.append(explain_failure("\n".join(lines), not failures, settings) or _advice(failures, exception, settings))
     return DbtRunError("\n".join(lines), failures)
+
+
+def _log_dir(settings: Settings) -> Path:
+    """dbt's log folder: DBT_LOG_PATH if set, else logs/ in the dbt project."""
+    path = Path(os.environ.get("DBT_LOG_PATH") or "logs").expanduser()
+    return path if path.is_absolute() else settings.dbt_project_dir / path
+
+
+def _disk_full(exception: BaseException | None) -> OSError | None:
+    """The "no space left on device" error among an exception and its causes, if any."""
+    seen = 0
+    while exception is not None and seen < 10:
+        if isinstance(exception, OSError) and exception.errno == errno.ENOSPC:
+            return exception
+        exception, seen = exception.__cause__ or exception.__context__, seen + 1
+    return None
+
+
+def _advice(failures: list[tuple[str, str]], exception: BaseException | None, settings: Settings) -> str:
+    """What to do next, fitted to what went wrong: a node, the connection, a full disk, or else dbt's log."""
+    text = "\n".join([str(exception or ""), *(message for _, message in failures)]).lower()
+    local = _disk_full(exception)
+    if local is not None:
+        where = Path(local.filename).parent if local.filename else settings.dbt_target_dir
+        return (
+            f"The disk holding {where} is full (dbt writes its target folder and logs there): free space on it, "
+            "or point DBT_TARGET_PATH and DBT_LOG_PATH to a disk with room, then run the command again."
+        )
+    if "no space left on device" in text or "could not extend file" in text:
+        where = str(settings.pgdata) if settings.db_mode == "embedded" else f"the server at {settings.db_host}"
+        return f"The disk holding the database ({where}) is full: free space on it, then run the command again."
+    if any(marker in text for marker in CONNECTION_LOST):
+        return (
+            "The database connection dropped: is the server running? `ecom-tutorial status` tells; "
+            "then run the command again."
+        )
+    if failures:
+        return (
+            "Fix the model or test named above and run the command again; "
+            "`ecom-tutorial build` rebuilds everything."
+        )
+    return f"dbt's log has the details: {_log_dir(settings) / 'dbt.log'}."

@@ -10,7 +10,8 @@
 | ECOM_DB_PASSWORD    | ecom                             | server mode: password                          |
 | ECOM_DB_NAME        | ecommerce_dw                     | database holding raw data and the warehouse    |
 | ECOM_DB_SCHEMA      | analytics_dev                    | dbt's target schema (and prefix of its others) |
-| ECOM_DBT_THREADS    | 4                                | dbt threads                                    |
+| ECOM_DBT_THREADS    | 4                                | dbt threads (1 or more)                        |
+| ECOM_REPORTER_ROLE  | reporter                         | the read-only role (created where allowed; dbt reads it too) |
 | ECOM_PROJECT_DIR    | the checkout this package is in  | folder holding dbt_project/, docker/, profiles.yml |
 | DBT_TARGET_PATH     | target (in dbt_project/)         | dbt's own setting, honoured when reading its output |
 
@@ -21,6 +22,8 @@ The server-mode defaults match docker/docker-compose.yml, so `docker compose up 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +46,7 @@ class Settings:
     db_schema: str
     dbt_threads: int
     project_dir: Path
+    reporter_role: str = "reporter"
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -72,8 +76,8 @@ class Settings:
 
     @property
     def owned_schemas(self) -> tuple[str, ...]:
-        """The only schemas this project creates, and so the only ones `reset` may drop."""
-        suffixes = ("", "_staging", "_seeds", "_snapshots", "_audit", "_dbt_test__audit")
+        """The schemas this project creates or uses; `reset` drops in them only what it created (ownership.py)."""
+        suffixes = ("", "_staging", "_seeds", "_snapshots", "_workspace", "_audit", "_dbt_test__audit")
         return ("raw_data",) + tuple(self.db_schema + suffix for suffix in suffixes)
 
 
@@ -81,14 +85,32 @@ def _default_project_dir() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def _int_setting(name: str, default: int) -> int:
+def _int_setting(name: str, default: int, minimum: int | None = None) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a whole number: set it to e.g. {default}.") from None
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name}={raw} must be {minimum} or more: set it to e.g. {default}, or unset it.")
+    return value
+
+
+@contextmanager
+def scoped_environ(changes: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables while the block runs; afterwards each has its previous value (or none) again."""
+    previous = {name: os.environ.get(name) for name in changes}
+    os.environ.update(changes)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def load_settings() -> Settings:
@@ -112,6 +134,7 @@ def load_settings() -> Settings:
         db_password=env("ECOM_DB_PASSWORD", "ecom"),
         db_name=env("ECOM_DB_NAME") or "ecommerce_dw",
         db_schema=env("ECOM_DB_SCHEMA") or "analytics_dev",
-        dbt_threads=_int_setting("ECOM_DBT_THREADS", 4),
+        dbt_threads=_int_setting("ECOM_DBT_THREADS", 4, minimum=1),
         project_dir=project_dir,
+        reporter_role=env("ECOM_REPORTER_ROLE") or "reporter",
     )

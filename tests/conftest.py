@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Collection
 from contextlib import contextmanager
 from datetime import date
@@ -34,11 +35,12 @@ SOLUTIONS = REPO / "notebooks" / "solutions"
 CHECK_CALL = re.compile(r"""check\(\s*["']([\d.]+)["']\s*,\s*(\w+)\s*\)""")
 DBT_OK_STATUSES = {"pass", "success", "no-op"}  # no-op: exposures, which `dbt build` only lists
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="ecom-tests-"))
+RUN_ID = uuid.uuid4().hex[:8]  # in every name this run creates on the shared 127.0.0.1:5432 server
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Point every test, subprocess and notebook kernel at the session's embedded server."""
-    for name in [n for n in os.environ if n.startswith("ECOM_DB_")]:
+    for name in [n for n in os.environ if n.startswith(("ECOM_DB_", "ECOM_REPORTER_ROLE"))]:
         del os.environ[name]
     os.environ.update(
         {
@@ -67,7 +69,8 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 900) -
 def built_warehouse() -> dict[str, object]:
     """`ecom-tutorial build` on a fresh database, once per session; the CLI's output and timing."""
     started = time.perf_counter()
-    result = run_cli("build", "--no-progress")
+    # the session's database, whatever database a module's fixture points the package at right now
+    result = run_cli("build", "--no-progress", env={"ECOM_DB_NAME": "ecommerce_dw"})
     assert result.returncode == 0, f"ecom-tutorial build failed:\n{result.stdout}\n{result.stderr}"
     return {"stdout": result.stdout, "stderr": result.stderr, "seconds": time.perf_counter() - started}
 
@@ -110,29 +113,38 @@ def local_pg() -> dict[str, object]:
     return dict(LOCAL_PG)
 
 
-@contextmanager
-def server_database(name: str, local_pg: dict[str, object], scale: int = 1) -> Iterator[psycopg2.extensions.connection]:
-    """A fresh database `name` on the 127.0.0.1:5432 server, raw data loaded at `scale`, with the
-    package (and so dbt) pointed at it in server mode while the block runs: the Docker users' path.
+def unique_name(prefix: str) -> str:
+    """`prefix` plus this run's id: a database or role name on the shared server that no other run uses."""
+    return f"{prefix}_{RUN_ID}"
 
-    Yields an autocommit connection to it. Afterwards the ECOM_DB_* variables are restored and the
-    database is dropped. Other sessions share that server: give each test module its own `name`.
+
+_SERVER_VARIABLES = ("ECOM_DB", "ECOM_REPORTER_ROLE")  # what server_database points elsewhere
+
+
+@contextmanager
+def server_database(
+    prefix: str, local_pg: dict[str, object], scale: int = 1
+) -> Iterator[psycopg2.extensions.connection]:
+    """A fresh database `unique_name(prefix)` on the 127.0.0.1:5432 server, raw data loaded at `scale`,
+    with the package (and so dbt) pointed at it in server mode while the block runs: the Docker users' path.
+
+    Yields an autocommit connection to it. Its read-only role is its own too (ECOM_REPORTER_ROLE, the
+    database's name + `_reporter`). Afterwards the variables are restored, the database and the role
+    dropped. Other runs share that server, hence names unique to this run, never someone else's dropped.
     """
+    name = unique_name(prefix)
+    reporter = f"{name}_reporter"
     admin = psycopg2.connect(**local_pg)  # type: ignore[arg-type]
     admin.autocommit = True
     try:
         with admin.cursor() as cur:
-            cur.execute(f'drop database if exists "{name}" with (force)')
             cur.execute(f'create database "{name}"')
-            # the read-only role the marts' hooks grant to; roles are cluster-wide, hence the guard
-            cur.execute(
-                "do $$ begin if not exists (select from pg_roles where rolname = 'reporter') then "
-                "create role reporter login password 'reporter'; end if; end $$"
-            )
+            # the read-only role the marts' hooks grant to (roles are cluster-wide: one per database)
+            cur.execute(f'create role "{reporter}" login password %s', (reporter,))
     finally:
         admin.close()
 
-    saved = {key: value for key, value in os.environ.items() if key.startswith("ECOM_DB")}
+    saved = {key: value for key, value in os.environ.items() if key.startswith(_SERVER_VARIABLES)}
     os.environ.update(
         {
             "ECOM_DB_MODE": "server",
@@ -142,6 +154,7 @@ def server_database(name: str, local_pg: dict[str, object], scale: int = 1) -> I
             "ECOM_DB_PASSWORD": "",
             "ECOM_DB_NAME": name,
             "ECOM_DB_SCHEMA": "analytics_dev",
+            "ECOM_REPORTER_ROLE": reporter,
         }
     )
     try:
@@ -153,7 +166,7 @@ def server_database(name: str, local_pg: dict[str, object], scale: int = 1) -> I
         finally:
             conn.close()
     finally:
-        for key in [key for key in os.environ if key.startswith("ECOM_DB")]:
+        for key in [key for key in os.environ if key.startswith(_SERVER_VARIABLES)]:
             del os.environ[key]
         os.environ.update(saved)
         admin = psycopg2.connect(**local_pg)  # type: ignore[arg-type]
@@ -161,6 +174,7 @@ def server_database(name: str, local_pg: dict[str, object], scale: int = 1) -> I
         try:
             with admin.cursor() as cur:
                 cur.execute(f'drop database if exists "{name}" with (force)')
+                cur.execute(f'drop role if exists "{reporter}"')
         finally:
             admin.close()
 
@@ -230,3 +244,24 @@ def notebook_solutions(lessons: Collection[str] | None = None) -> dict[str, str]
                 assert match, f"{path.name}: the cell after a solution cell must call check(id, answer)"
                 found[match.group(1)] = cell.source
     return found
+
+
+def copy_of_the_project(destination: Path) -> Path:
+    """A copy of the checkout's dbt project (and profiles.yml) in `destination`, with an empty learner's
+    workspace (workspace.py): point ECOM_PROJECT_DIR at it to write workspace files without touching the
+    checkout's, which are a developer's own."""
+    from ecom_tutorial import workspace
+
+    skipped = shutil.ignore_patterns("target", "logs", "dbt_packages", "*.set-aside*")
+    shutil.copytree(REPO / "dbt_project", destination / "dbt_project", ignore=skipped)
+    for folder in workspace.FOLDERS:
+        copied = destination / "dbt_project" / folder
+        for item in copied.iterdir():
+            if item.name != workspace.README:
+                shutil.rmtree(item) if item.is_dir() else item.unlink()
+    packages = destination / "dbt_project" / "dbt_packages"  # what `dbt deps` makes of the local package
+    packages.mkdir()
+    (packages / "ecom_utils").symlink_to(destination / "dbt_project" / "packages" / "ecom_utils")
+    shutil.copy2(REPO / "profiles.yml", destination / "profiles.yml")
+    (destination / "docker").symlink_to(REPO / "docker")
+    return destination

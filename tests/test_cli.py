@@ -10,9 +10,10 @@ import subprocess
 import psycopg2
 import pytest
 
-from conftest import REPO, isolated_database, run_cli
+from conftest import REPO, isolated_database, run_cli, unique_name
 from ecom_tutorial import DbtRunError, connection, connection_info, load_settings, run_dbt, table_checksums
 from ecom_tutorial.cli import build_parser
+from ecom_tutorial.ownership import SCHEMA_MARKER
 
 COMMANDS = ["up", "build", "status", "env", "reset", "down", "docs", "notebooks", "exercises", "dbt"]
 
@@ -88,30 +89,39 @@ def test_a_failing_data_test_names_the_test(built_warehouse):
 def test_reset_asks_first_and_drops_only_owned_schemas(built_warehouse):
     env = {"ECOM_DB_NAME": "ecom_reset_test"}
     assert run_cli("up", env=env).returncode == 0
+    # a real dbt relation (and the schema dbt creates for it), and a learner's own table
+    built = run_cli("dbt", "--", "run", "--select", "stg_ecommerce__orders", env=env)
+    assert built.returncode == 0, built.stdout + built.stderr
+    staging_view = "select to_regclass('analytics_dev_staging.stg_ecommerce__orders') is not null"
     with isolated_database("ecom_reset_test"), connection() as conn, conn.cursor() as cur:
         cur.execute("create schema if not exists learner_notes; create table if not exists learner_notes.t (x int)")
-        cur.execute("create schema if not exists analytics_dev_staging")
+        cur.execute(staging_view)
+        assert cur.fetchone() == (True,)
     refused = run_cli("reset", env=env)
     assert refused.returncode == 1 and "--yes" in refused.stdout
     done = run_cli("reset", "--yes", env=env)
     assert done.returncode == 0, done.stderr
     assert "analytics_dev_staging" in done.stdout and "raw_data" in done.stdout
     with isolated_database("ecom_reset_test"), connection() as conn, conn.cursor() as cur:
-        cur.execute("select to_regclass('learner_notes.t') is not null, to_regclass('analytics_dev_staging.x')")
-        assert cur.fetchone() == (True, None)
+        cur.execute(staging_view)
+        assert cur.fetchone() == (False,), "reset must drop what dbt built"
+        cur.execute("select nspname from pg_namespace where nspname in ('analytics_dev_staging', 'learner_notes')")
+        assert [row[0] for row in cur.fetchall()] == ["learner_notes"]
+        cur.execute("select to_regclass('learner_notes.t') is not null")
+        assert cur.fetchone() == (True,)
         cur.execute("select count(*) from raw_data.customers")
         assert cur.fetchone()[0] == 10_000
 
 
 def test_server_mode_loads_identical_data_into_postgres_15(built_warehouse, local_pg):
     """The Docker path: any server chosen by ECOM_DB_* variables; the data must match the embedded one."""
-    dbname = "ecom_cli_server_mode"
+    dbname = unique_name("ecom_cli_server_mode")
     admin = psycopg2.connect(**local_pg)
     admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"drop database if exists {dbname}")
+    reporter = unique_name("ecom_cli_reporter")  # `up` creates the read-only role: ours, not a shared one
     env = {"ECOM_DB_MODE": "server", "ECOM_DB_HOST": "127.0.0.1", "ECOM_DB_PORT": "5432",
-           "ECOM_DB_USER": local_pg["user"], "ECOM_DB_PASSWORD": "", "ECOM_DB_NAME": dbname}
+           "ECOM_DB_USER": local_pg["user"], "ECOM_DB_PASSWORD": "", "ECOM_DB_NAME": dbname,
+           "ECOM_REPORTER_ROLE": reporter}
     try:
         result = run_cli("up", env=env)
         assert result.returncode == 0, result.stderr
@@ -127,6 +137,7 @@ def test_server_mode_loads_identical_data_into_postgres_15(built_warehouse, loca
     finally:
         with admin.cursor() as cur:
             cur.execute(f"drop database if exists {dbname} with (force)")
+            cur.execute(f"drop role if exists {reporter}")
         admin.close()
 
 
@@ -142,7 +153,9 @@ def test_changing_the_scale_replaces_the_data_and_the_warehouse_built_on_it(buil
     env = {"ECOM_DB_NAME": "ecom_scale_change"}
     assert run_cli("up", env=env).returncode == 0
     with isolated_database("ecom_scale_change"), connection() as conn, conn.cursor() as cur:
-        cur.execute("create schema if not exists analytics_dev_snapshots; create schema if not exists learner_notes")
+        # the snapshot schema as dbt creates it (marked as the project's), and a learner's own schema
+        cur.execute("create schema analytics_dev_snapshots; create schema if not exists learner_notes")
+        cur.execute("comment on schema analytics_dev_snapshots is %s", (SCHEMA_MARKER,))
     changed = run_cli("up", "--scale", "2", env=env)
     assert changed.returncode == 0, changed.stderr
     assert "analytics_dev_snapshots" in changed.stdout and "scale 2" in changed.stdout

@@ -1,4 +1,4 @@
-"""The database layer: embedded server lifecycle, crash recovery, clear errors, owned schemas only."""
+"""The database layer: embedded server lifecycle, crash recovery, clear errors (drops: test_reliability.py)."""
 
 from __future__ import annotations
 
@@ -147,21 +147,3 @@ def test_wrong_password_says_what_to_do(throwaway_embedded, monkeypatch):
     assert result.returncode == 1 and "rejected user 'learner'" in result.stderr
     monkeypatch.setenv("ECOM_DB_PASSWORD", "right-password")
     database.connect().close()
-
-
-def test_drop_owned_schemas_leaves_everything_else(throwaway_embedded):
-    settings, info = throwaway_embedded
-    with database.connection(info, dbname="postgres") as conn, conn.cursor() as cur:
-        for schema in ["raw_data", "analytics_dev", "analytics_dev_staging", "learner_work", "analytics_dev_mine"]:
-            cur.execute(f"create schema {schema}")
-            cur.execute(f"create table {schema}.t (x int)")
-    postgres_db = database.ConnectionInfo(**{**info.__dict__, "dbname": "postgres"})
-    with database.connection(postgres_db) as conn:
-        dropped = database.drop_owned_schemas(conn, settings)
-        assert dropped == ["analytics_dev", "analytics_dev_staging", "raw_data"]
-        left = database.existing_owned_schemas(conn, settings)
-        with conn.cursor() as cur:
-            cur.execute("select nspname from pg_namespace where nspname in ('learner_work', 'analytics_dev_mine')")
-            survivors = sorted(row[0] for row in cur.fetchall())
-    assert left == []
-    assert survivors == ["analytics_dev_mine", "learner_work"], "only the project's own schemas may be dropped"

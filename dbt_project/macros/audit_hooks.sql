@@ -1,8 +1,9 @@
 {#-
     Hooks that keep an audit log of dbt runs in the schema <target schema>_audit.
 
-    create_audit_log()    on-run-start: creates the schema and the table (idempotent, so it is
-                          safe at the start of every dbt command).
+    create_audit_log()    on-run-start: creates the schema (marked as the project's, like every
+                          schema dbt creates: macros/create_schema.sql) and the table (idempotent,
+                          so it is safe at the start of every dbt command).
     record_model_start()  pre-hook of every staging model: one row per model build, written
                           just before the model's SQL runs.
 
@@ -15,7 +16,7 @@
 {%- endmacro %}
 
 {% macro create_audit_log() %}
-    create schema if not exists {{ target.schema }}_audit;
+    {{ create_marked_schema(target.schema ~ '_audit') }};
 
     create table if not exists {{ audit_relation() }} (
         invocation_id text not null,         -- one id per dbt command: groups the rows of a run

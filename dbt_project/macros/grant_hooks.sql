@@ -7,9 +7,10 @@
     grant_usage_to_reporter()     on-run-end: `grant usage` on the marts schema, without which
                                   the role cannot see any table in it, whatever its grants.
 
-    The role is created by docker/postgres/init-db.sql and by `ecom-tutorial up`. On a server
-    without it (a classroom server, say) the hooks print a notice and do nothing, instead of
-    failing the whole build. dbt also has a declarative `grants:` config that does the same;
+    The role (var `reporter_role`, set by ECOM_REPORTER_ROLE) is created by docker/postgres/init-db.sql
+    and by `ecom-tutorial up` where the user may create roles. On a server without it, or where the
+    user may not grant on it (a learner on a classroom server, say), the hooks print a notice and
+    do nothing, instead of failing the whole build. dbt also has a declarative `grants:` config that does the same;
     the course uses hooks here to show how hooks work.
 -#}
 
@@ -22,6 +23,8 @@
         else
             raise notice 'role {{ role }} does not exist: no grant on {{ this.identifier }}';
         end if;
+    exception when insufficient_privilege then
+        raise notice 'no privilege to grant on {{ this.identifier }} to {{ role }}: skipped';
     end
     $grant$
 {% endmacro %}
@@ -34,6 +37,8 @@
             and exists (select 1 from pg_namespace where nspname = '{{ target.schema }}') then
             grant usage on schema {{ adapter.quote(target.schema) }} to {{ adapter.quote(role) }};
         end if;
+    exception when insufficient_privilege then
+        raise notice 'no privilege to grant usage on schema {{ target.schema }} to {{ role }}: skipped';
     end
     $grant$
 {% endmacro %}

@@ -4,30 +4,69 @@
 -- every `ecom-tutorial up` (through the Python package, on an existing database), so every
 -- statement is idempotent. The database itself is created by Docker (POSTGRES_DB) or by the
 -- Python package, never here.
+--
+-- Two custom settings choose the names; Docker sets neither and gets the defaults:
+--   ecom.target_schema   dbt's target schema (ECOM_DB_SCHEMA, default analytics_dev)
+--   ecom.reporter_role   the read-only role (ECOM_REPORTER_ROLE, default reporter)
 
--- Raw data as exported by the operational system (filled by mock-data/*.sql).
-create schema if not exists raw_data;
-
--- dbt's target schema; dbt creates the analytics_dev_* schemas (staging, seeds, snapshots, ...)
--- itself when it first builds them.
-create schema if not exists analytics_dev;
-
--- `reporter`: a read-only login for BI tools and notebooks (password 'reporter', tutorial only).
-do $init$
+-- The schemas: raw data as exported by the operational system (filled by mock-data/*.sql), and
+-- dbt's target schema (dbt creates its <target>_* schemas itself when it first builds them).
+-- A schema created here gets a comment that marks it as the project's, so that `ecom-tutorial
+-- reset` may drop it; a schema that already exists is used as it is, never marked, never dropped.
+-- Creating a schema needs the CREATE privilege on the database; one that exists needs nothing.
+do $schemas$
+declare
+    schema_name text;
 begin
-    if not exists (select from pg_catalog.pg_roles where rolname = 'reporter') then
-        create role reporter login password 'reporter';
-    end if;
+    foreach schema_name in array array[
+        'raw_data',
+        coalesce(nullif(current_setting('ecom.target_schema', true), ''), 'analytics_dev')
+    ] loop
+        if not exists (select from pg_namespace where nspname = schema_name) then
+            begin
+                execute format('create schema %I', schema_name);
+                execute format('comment on schema %I is %L', schema_name,
+                    'created by ecom-dbt-tutorial: `ecom-tutorial reset` may drop it');
+            exception when duplicate_schema then
+                null;  -- created meanwhile by a concurrent run, which marked it
+            end;
+        end if;
+    end loop;
 end
-$init$;
+$schemas$;
 
--- Read access to what exists now ...
-grant usage on schema raw_data, analytics_dev to reporter;
-grant select on all tables in schema raw_data to reporter;
-grant select on all tables in schema analytics_dev to reporter;
+-- The read-only role: a login for BI tools and notebooks (its password is its name, tutorial
+-- only). Roles belong to the whole server: a user who may not create roles (a learner on a
+-- classroom server) goes without it, and the marts' grant hooks then skip their grants.
+do $reporter$
+declare
+    reporter text := coalesce(nullif(current_setting('ecom.reporter_role', true), ''), 'reporter');
+    target text := coalesce(nullif(current_setting('ecom.target_schema', true), ''), 'analytics_dev');
+begin
+    if not exists (select from pg_catalog.pg_roles where rolname = reporter) then
+        begin
+            execute format('create role %I login password %L', reporter, reporter);
+        exception
+            when insufficient_privilege then
+                raise notice 'role % does not exist and % may not create it: no read-only role', reporter, current_user;
+                return;
+            when duplicate_object then
+                null;  -- created meanwhile by a concurrent run
+        end;
+    end if;
 
--- ... and to what the current user (the loader, dbt) creates later: the raw tables are dropped
--- and re-created on every load, and dbt creates its schemas, tables and views when it runs.
--- Default privileges apply to objects created by the role that runs this script.
-alter default privileges grant usage on schemas to reporter;
-alter default privileges grant select on tables to reporter;
+    -- Read access to what exists now (schemas someone else created may not be ours to grant) ...
+    begin
+        execute format('grant usage on schema raw_data, %I to %I', target, reporter);
+        execute format('grant select on all tables in schema raw_data, %I to %I', target, reporter);
+    exception when insufficient_privilege then
+        raise notice '% may not grant on the schemas raw_data and %: their owner can', current_user, target;
+    end;
+
+    -- ... and to what the current user (the loader, dbt) creates later: the raw tables are dropped
+    -- and re-created on every load, and dbt creates its schemas, tables and views when it runs.
+    -- Default privileges apply to objects created by the role that runs this script.
+    execute format('alter default privileges grant usage on schemas to %I', reporter);
+    execute format('alter default privileges grant select on tables to %I', reporter);
+end
+$reporter$;

@@ -126,12 +126,14 @@ def get(exercise_id: str) -> Exercise:
     """The exercise with this id (e.g. "03.2"), importing its lesson module on first use."""
     exercise_id = str(exercise_id).strip()
     if exercise_id not in _REGISTRY:
+        module = _lesson_module(exercise_id)
         try:
-            importlib.import_module(_lesson_module(exercise_id))
-        except ModuleNotFoundError:
-            pass
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # the lesson exists but needs something missing: say that
+                raise
     if exercise_id not in _REGISTRY:
-        known = ", ".join(sorted(_REGISTRY)) or "none loaded"
+        known = ", ".join(exercise.id for exercise in all_exercises())
         raise KeyError(f"There is no exercise {exercise_id!r}. Check the id in the notebook (known: {known}).")
     return _REGISTRY[exercise_id]
 
@@ -169,16 +171,81 @@ def _compile_jinja(sql: str) -> str:
     from ..errors import DbtRunError
 
     try:
-        return compile_inline(sql)
+        return compile_inline(sql, introspect=False)  # no connection: Jinja such as run_query() cannot write
     except (DbtRunError, ValueError) as exc:
+        if "connection already closed" in str(exc):  # what dbt says when Jinja runs SQL without a connection
+            raise _AnswerDidNotRun(
+                "Checking never writes: your Jinja runs SQL while it compiles (run_query, statement, ...); "
+                f"{_ONE_SELECT}, with Jinja such as {{{{ ref('...') }}}} at most."
+            ) from exc
         raise _AnswerDidNotRun(f"dbt could not compile your SQL:\n{exc}") from exc
+
+
+# How a query may begin; anything else (DROP, COMMIT, SET, ...) is refused before it reaches the server.
+_QUERY_STARTS = {"SELECT", "WITH", "VALUES", "TABLE", "L_PAREN"}
+# Tokens that write inside a query: `with x as (delete ... returning *) select`, `select ... into t`.
+_WRITES_INSIDE = {"INSERT", "UPDATE", "DELETE", "MERGE", "INTO", "TRUNCATE", "COPY", "CREATE", "DROP", "ALTER", "GRANT"}
+_LOCKING = {"FOR", "KEY", "NO"}  # `for update`, `for no key update`: a lock, not a write (read-only refuses it)
+# Statements that end or change the transaction rather than write: name a real write first if there is one.
+_TRANSACTION_CONTROL = {"COMMIT", "ROLLBACK", "BEGIN", "START", "END", "ABORT", "SET", "RESET", "SAVEPOINT", "RELEASE"}
+_ONE_SELECT = "an exercise answer is one SELECT (or WITH ... SELECT)"
+
+
+def _statements(text: str) -> list[list[Any]]:
+    """The statements of `text`, each as its sqlglot tokens (lexed as PostgreSQL lexes it)."""
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = sqlglot.tokenize(text, read="postgres")
+    except (SqlglotError, ValueError) as exc:
+        raise _AnswerDidNotRun(
+            f"Could not read your SQL ({exc}): check that every quote and comment is closed."
+        ) from exc
+    statements: list[list[Any]] = [[]]
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            statements.append([])
+        else:
+            statements[-1].append(token)
+    return [statement for statement in statements if statement]
+
+
+def _not_a_query(tokens: list[Any]) -> str | None:
+    """What a statement does instead of only reading (e.g. "DROP"), or None for a plain query."""
+    if tokens[0].token_type.name not in _QUERY_STARTS:
+        return tokens[0].text.upper()
+    for previous, token in zip([None, *tokens], tokens):
+        kind = token.token_type.name
+        if kind in _WRITES_INSIDE and not (kind == "UPDATE" and previous and previous.token_type.name in _LOCKING):
+            return "SELECT ... INTO a table" if kind == "INTO" else token.text.upper()
+    return None
+
+
+def _refuse_unless_one_query(text: str) -> None:
+    """Checking never writes: refuse anything but a single query, naming what the SQL tries to do."""
+    statements = _statements(text)
+    refused = []
+    for tokens in statements:
+        verb = _not_a_query(tokens)
+        if verb is not None:
+            snippet = " ".join(text[tokens[0].start : tokens[-1].end + 1].split())
+            refused.append((verb, snippet if len(snippet) <= 70 else snippet[:67] + "..."))
+    if refused:
+        verb, snippet = next((r for r in refused if r[0] not in _TRANSACTION_CONTROL), refused[0])
+        raise _AnswerDidNotRun(f"Checking never writes: your SQL tries to {verb} (`{snippet}`); {_ONE_SELECT}.")
+    if len(statements) > 1:
+        raise _AnswerDidNotRun(f"Your SQL has {len(statements)} statements: {_ONE_SELECT}. Remove the others.")
 
 
 def run_sql(sql: str) -> pd.DataFrame:
     """Run a SELECT on the warehouse (`{target}` is replaced by the dbt target schema).
 
     The text goes to PostgreSQL as written, with no parameter parsing, so `'HH24:MI'` or
-    `like 'a%'` mean what they mean in psql. The transaction is rolled back: checking never writes.
+    `like 'a%'` mean what they mean in psql. Checking never writes: the SQL must be one query (no
+    second statement, no COMMIT or SET that could end or lift the read-only mode), it runs in a
+    read-only transaction on a session whose default is read-only, and that transaction is rolled back.
     """
     import psycopg2
 
@@ -189,9 +256,15 @@ def run_sql(sql: str) -> pd.DataFrame:
     if "{{" in text or "{%" in text:
         text = _compile_jinja(text)
     text = text.replace("{target}", load_settings().db_schema)
+    _refuse_unless_one_query(text)
     conn = connect()
     try:
         with conn.cursor() as cur:
+            # standard_conforming_strings: the server reads quotes as the check above did.
+            cur.execute(
+                "set default_transaction_read_only = on; set standard_conforming_strings = on; "
+                "set transaction read only"
+            )
             cur.execute(text)
             if cur.description is None:
                 raise _AnswerDidNotRun("Your SQL returned no table: write a single SELECT (or WITH ... SELECT).")
@@ -425,6 +498,15 @@ def _report(exercise: Exercise, lines: list[str]) -> str:
     return "\n".join([f"Exercise {exercise.id}: {exercise.title}", *lines])
 
 
+def not_attempted(exercise: Exercise, what_to_do: str) -> bool:
+    """Say the exercise was not attempted yet (strict mode: raise); False."""
+    text = _report(exercise, [f"⏳ Not attempted yet: {what_to_do}."])
+    print(text)
+    if is_strict():
+        raise ExerciseError(text) from None
+    return False
+
+
 def _fail(exercise: Exercise, lines: list[str]) -> bool:
     text = _report(exercise, lines)
     print(text)
@@ -459,14 +541,12 @@ def check(exercise_id: str, answer: Any) -> bool:
     An untouched stub prints "not attempted yet". In strict mode a failure raises ExerciseError.
     """
     exercise = get(exercise_id)
+    if not isinstance(exercise, Exercise):  # a "build it" exercise (build_checks.py): checks what dbt built
+        return exercise.check(answer)
     try:
         actual = _answer_table(answer)
     except _NotAttempted:
-        text = _report(exercise, ["⏳ Not attempted yet: replace the `...` with your answer and run the cell again."])
-        print(text)
-        if is_strict():
-            raise ExerciseError(text) from None
-        return False
+        return not_attempted(exercise, "replace the `...` with your answer and run the cell again")
     except _AnswerDidNotRun as exc:
         return _fail(exercise, [f"❌ {exc}", "Fix the error and run the cell again."])
 
