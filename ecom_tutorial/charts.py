@@ -301,7 +301,7 @@ def zero_sale_days(
 def daily_revenue(
     data: pd.DataFrame,
     date: str = "date_key",
-    revenue: str = "revenue",
+    revenue: str = "total_revenue",
     *,
     window: int = 28,
     title: str = "Daily revenue, with its rolling average",
@@ -331,7 +331,7 @@ def _complete_months(data: pd.DataFrame, month_start: str, days: str) -> pd.Data
 def monthly_seasonality(
     data: pd.DataFrame,
     month_start: str = "month_start_date",
-    revenue: str = "revenue",
+    revenue: str = "total_revenue",
     days: str = "days_in_month",
     *,
     title: str = "Monthly revenue: one line per year",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 
-from . import database, mock_data
-from .errors import DatabaseMissingError, DataNotLoadedError
+import psycopg2.extensions
+from psycopg2 import sql
+
+from . import database, locks, mock_data, ownership, workspace
+from .errors import DatabaseMissingError, DatabasePermissionError, DataNotLoadedError
 from .runner import DbtResult, run_dbt
 from .settings import Settings, load_settings
 
@@ -18,81 +22,270 @@ class UpResult:
     state: mock_data.RawDataState
     seconds: float
     dropped: tuple[str, ...] = ()  # dbt schemas dropped because the data under them was replaced
+    notes: tuple[str, ...] = ()  # what to know: schemas kept for objects not the project's, no read-only role
+
+
+def _init_database(conn: psycopg2.extensions.connection, settings: Settings) -> None:
+    """Run init-db.sql with this project's names: the target schema and the read-only role."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select set_config('ecom.target_schema', %s, false), set_config('ecom.reporter_role', %s, false)",
+            (settings.db_schema, settings.reporter_role),
+        )
+    database.run_sql_file(conn, settings.init_sql)
+
+
+def _reporter_note(
+    conn: psycopg2.extensions.connection, settings: Settings, info: database.ConnectionInfo
+) -> str | None:
+    """init-db.sql goes without the read-only role where the user may not create roles: say so."""
+    role = settings.reporter_role
+    with conn.cursor() as cur:
+        cur.execute("select exists (select from pg_roles where rolname = %s)", (role,))
+        if cur.fetchone()[0]:
+            return None
+    return (
+        f"No read-only role {role!r}: user {info.user!r} may not create roles on this server, so the course "
+        "goes without it (only BI tools log in as it; the marts' grant hooks skip it). To have it, ask the "
+        f"server's admin: `create role {role} login password '{role}';`, then run `ecom-tutorial up` again."
+    )
 
 
 def prepare_database(settings: Settings) -> database.ConnectionInfo:
-    """Start the server if embedded, create the database, schemas and the read-only role."""
+    """Start the server if embedded, create the database, its schemas and (where allowed) the read-only role.
+
+    It writes, so only `up`, `build` and `reset` call it: reads such as `status` and `is_built` never do.
+    """
     info = database.connection_info(settings)
     database.ensure_database(info)
-    with database.connection(info) as conn:
-        database.run_sql_file(conn, settings.init_sql)
+    with (
+        locks.run_lock(info, settings, "prepare the database"),
+        database.connection(info) as conn,
+        database.privileges_explained(info),
+    ):
+        _require_create_privilege(conn, settings, info)
+        _init_database(conn, settings)
     return info
+
+
+def _require_create_privilege(
+    conn: psycopg2.extensions.connection, settings: Settings, info: database.ConnectionInfo
+) -> None:
+    """Stop early, saying what to ask for, when schemas the course needs are missing and may not be created."""
+    # not needed by every build: where a test stores its failures, the learner's own models
+    optional = (f"{settings.db_schema}_dbt_test__audit", f"{settings.db_schema}_workspace")
+    needed = [schema for schema in settings.owned_schemas if schema not in optional]
+    missing = sorted(set(needed) - set(database.existing_owned_schemas(conn, settings)))
+    if missing and not database.may_create_schemas(conn):
+        raise DatabasePermissionError(
+            f"The course needs the schemas {', '.join(missing)} in database {info.dbname!r}, which user "
+            f"{info.user!r} may not create: {database.create_privilege_advice(info)}"
+        )
 
 
 def up(scale: int | None = None, *, reload: bool = False, settings: Settings | None = None) -> UpResult:
     """Make the raw data available: load it if missing, or if `scale` differs from what is loaded.
 
-    Replacing loaded data at another scale also drops the warehouse built on it (this project's
-    schemas only): an incremental fact or a snapshot would otherwise keep rows of the old data.
+    Replacing loaded data at another scale also drops the warehouse built on it (only what this
+    project created: ownership.py): an incremental fact or a snapshot would otherwise keep rows of
+    the old data.
     """
     settings = settings or load_settings()
     started = time.perf_counter()
     info = prepare_database(settings)
-    dropped: list[str] = []
-    with database.connection(info) as conn:
+    report = ownership.DropReport()
+    with (
+        locks.run_lock(info, settings, "load the raw data"),
+        database.connection(info) as conn,
+        database.privileges_explained(info),
+    ):
         try:
             state = mock_data.raw_data_state(conn)
             needs_load = reload or (scale is not None and scale != state.scale)
             if needs_load:
-                dropped = [s for s in database.drop_owned_schemas(conn, settings) if s != "raw_data"]
-                database.run_sql_file(conn, settings.init_sql)  # the schemas and grants it creates
+                report = ownership.drop_project_objects(conn, settings)
+                _init_database(conn, settings)  # the schemas and grants it creates
         except DataNotLoadedError:
             needs_load = True
         if needs_load:
             mock_data.load_raw_data(conn, scale or 1, settings)
             state = mock_data.raw_data_state(conn)
-    return UpResult(info, needs_load, state, time.perf_counter() - started, tuple(dropped))
+        notes = tuple(note for note in (report.kept_message(), _reporter_note(conn, settings, info)) if note)
+    dropped = tuple(name for name in report.dropped if not name.startswith("raw_data"))
+    return UpResult(info, needs_load, state, time.perf_counter() - started, dropped, notes)
 
 
 def build(
     scale: int | None = None, *, full_refresh: bool = False, progress: bool = True, settings: Settings | None = None
 ) -> DbtResult:
-    """up, then `dbt deps`, `dbt seed` and `dbt build` (models, snapshots, tests); raises on failure."""
+    """up, then `dbt deps` and `dbt build` (seeds, models, snapshots, tests); raises on failure.
+
+    A successful build records what it was built from (see `build_fingerprint`), so that
+    `ensure_built` can tell a current warehouse from a stale one.
+    """
     settings = settings or load_settings()
     up(scale, settings=settings)
     run_dbt(["deps"], progress=False, settings=settings)
     refresh = ["--full-refresh"] if full_refresh else []
-    run_dbt(["seed", *refresh], progress=progress, settings=settings)
-    return run_dbt(["build", *refresh], progress=progress, settings=settings)
+    # the learner's workspace (workspace.py) is the learner's to build: a half-written model must not fail this
+    result = run_dbt(["build", *refresh, *workspace.exclusions(settings)], progress=progress, settings=settings)
+    _record_build(settings)
+    return result
 
 
-def reset(scale: int = 1, settings: Settings | None = None) -> list[str]:
-    """Drop this project's schemas (and nothing else), then reload the raw data. Returns what was dropped."""
+def reset(scale: int = 1, settings: Settings | None = None) -> ownership.DropReport:
+    """Drop what this project created (and nothing else: ownership.py), then reload the raw data."""
     settings = settings or load_settings()
     info = prepare_database(settings)
-    with database.connection(info) as conn:
-        dropped = database.drop_owned_schemas(conn, settings)
-        database.run_sql_file(conn, settings.init_sql)
-    up(scale, settings=settings)
-    return dropped
+    with locks.run_lock(info, settings, "reset"):
+        with database.connection(info) as conn, database.privileges_explained(info):
+            report = ownership.drop_project_objects(conn, settings)
+            _init_database(conn, settings)
+        up(scale, settings=settings)  # under the same lock: no build starts on the half-reset database
+    return report
 
 
 def is_built(settings: Settings | None = None, model: str = "customer_analytics") -> bool:
-    """True if the raw data is loaded and `model` exists in the target schema."""
+    """True if `model` exists in the target schema. Only reads: creates nothing, not even the database."""
     settings = settings or load_settings()
-    info = prepare_database(settings)
-    with database.connection(info) as conn, conn.cursor() as cur:
-        cur.execute("select to_regclass(%s) is not null", (f"{settings.db_schema}.{model}",))
-        return bool(cur.fetchone()[0])
-
-
-def ensure_built(settings: Settings | None = None, progress: bool = True) -> bool:
-    """Build the warehouse unless it is already there (quick). Returns True if it had to build."""
-    settings = settings or load_settings()
-    if is_built(settings):
+    try:
+        with database.connection(database.connection_info(settings)) as conn, conn.cursor() as cur:
+            # the catalog, not to_regclass: that needs USAGE on the schema, which a reader may lack
+            cur.execute(
+                "select exists (select from pg_class where relnamespace = (select oid from pg_namespace "
+                "where nspname = %s) and relname = %s)",
+                (settings.db_schema, model),
+            )
+            return bool(cur.fetchone()[0])
+    except DatabaseMissingError:
         return False
-    build(settings=settings, progress=progress)
+
+
+def ensure_built(settings: Settings | None = None, scale: int | None = None, progress: bool = True) -> bool:
+    """Build the warehouse if it is missing or stale, else do nothing (quick). True if it built.
+
+    Stale: the raw data, the as-of day or the dbt project changed since the last successful
+    `build` (the next-day batch of lesson 05, a partial `dbt run` after it, a `git pull`), or a
+    relation it built is gone (rebuilding a staging view drops the views on it: PostgreSQL's
+    `drop view ... cascade`). So a lesson never reads marts that disagree with each other or
+    with the data.
+    """
+    settings = settings or load_settings()
+    if not _raw_data_loaded(settings):
+        build(scale, settings=settings, progress=progress)
+        return True
+    last = _last_build(settings)
+    if last and last[0] == build_fingerprint(settings) and not _missing_relations(settings, last[1]):
+        return False
+    build(settings=settings, progress=progress)  # the data keeps the scale it was loaded at
     return True
+
+
+def _raw_data_loaded(settings: Settings) -> bool:
+    try:
+        with database.connection(database.connection_info(settings)) as conn:
+            mock_data.raw_data_state(conn)
+    except (DataNotLoadedError, DatabaseMissingError):
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- build state
+
+# What a warehouse was built from, one row per successful `build`, in the project's audit schema.
+_BUILD_STATE_TABLE = ownership.BUILD_STATE_TABLE
+
+
+def _build_state(settings: Settings) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(f"{settings.db_schema}_audit"), sql.Identifier(_BUILD_STATE_TABLE))
+
+
+# The raw data's identity without reading it all: row counts, the latest change and load times,
+# and the last order date (the as-of day, macro as_of_date). The next-day batch changes them all.
+_RAW_FINGERPRINT_SQL = """
+select concat_ws('|',
+    (select count(*) || ',' || max(updated_at) || ',' || max(_loaded_at) from raw_data.products),
+    (select count(*) || ',' || max(updated_at) || ',' || max(_loaded_at) from raw_data.customers),
+    (select count(*) || ',' || max(updated_at) || ',' || max(_loaded_at) || ',' || max(order_date)
+        from raw_data.orders),
+    (select count(*) || ',' || max(_loaded_at) from raw_data.order_items)
+)
+"""
+
+# The dbt project's own files (not dbt's output, nor a learner's workspace): editing a model
+# makes the warehouse stale as surely as new data does.
+_PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
+_NOT_PROJECT_PARTS = {"target", "logs", "dbt_packages", "workspace"}
+
+
+def _project_digest(settings: Settings) -> str:
+    digest = hashlib.md5()
+    root = settings.dbt_project_dir
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path.suffix in _PROJECT_SUFFIXES and not _NOT_PROJECT_PARTS & set(relative.parts) and path.is_file():
+            digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def build_fingerprint(settings: Settings | None = None) -> str:
+    """A digest of everything a build depends on: the raw data, the as-of day and the dbt project."""
+    settings = settings or load_settings()
+    with database.connection(database.connection_info(settings)) as conn, conn.cursor() as cur:
+        cur.execute(_RAW_FINGERPRINT_SQL)
+        raw = cur.fetchone()[0]
+    return hashlib.md5(f"{raw}|{_project_digest(settings)}".encode()).hexdigest()
+
+
+def _last_build(settings: Settings) -> tuple[str, list[str]] | None:
+    """The fingerprint and the relations of the last successful build, or None."""
+    with database.connection(database.connection_info(settings)) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select to_regclass(format('%%I.%%I', %s, %s)) is not null",
+            (f"{settings.db_schema}_audit", _BUILD_STATE_TABLE),
+        )
+        if not cur.fetchone()[0]:
+            return None
+        query = sql.SQL("select fingerprint, relations from {} order by built_at desc limit 1")
+        cur.execute(query.format(_build_state(settings)))
+        row = cur.fetchone()
+    return (row[0], list(row[1])) if row else None
+
+
+# The relations a build made: every table and view in the dbt schemas of this target.
+_BUILT_RELATIONS_SQL = """
+select coalesce(array_agg(format('%%I.%%I', n.nspname, c.relname) order by 1), '{}')
+from pg_class as c
+inner join pg_namespace as n on n.oid = c.relnamespace
+where n.nspname = any(%s) and c.relkind in ('r', 'v', 'm', 'p')
+"""
+
+
+def _dbt_schemas(settings: Settings) -> list[str]:
+    return [settings.db_schema + suffix for suffix in ("", "_staging", "_seeds", "_snapshots")]
+
+
+def _missing_relations(settings: Settings, relations: list[str]) -> list[str]:
+    with database.connection(database.connection_info(settings)) as conn, conn.cursor() as cur:
+        cur.execute("select r from unnest(%s::text[]) as r where to_regclass(r) is null", (relations,))
+        return [row[0] for row in cur.fetchall()]
+
+
+def _record_build(settings: Settings) -> None:
+    """Remember what this successful build was built from and what it made (the audit schema
+    exists: dbt's on-run-start created it)."""
+    table = _build_state(settings)
+    fingerprint = build_fingerprint(settings)
+    with database.connection(database.connection_info(settings)) as conn, conn.cursor() as cur:
+        cur.execute(_BUILT_RELATIONS_SQL, (_dbt_schemas(settings),))
+        relations = cur.fetchone()[0]
+        cur.execute(
+            sql.SQL(
+                "create table if not exists {} "
+                "(fingerprint text not null, relations text[] not null, built_at timestamptz not null)"
+            ).format(table)
+        )
+        cur.execute(sql.SQL("insert into {} values (%s, %s, clock_timestamp())").format(table), (fingerprint, relations))
 
 
 def status(settings: Settings | None = None) -> dict[str, object]:
@@ -117,6 +310,11 @@ def status(settings: Settings | None = None) -> dict[str, object]:
             cur.execute("show server_version")
             report["server version"] = cur.fetchone()[0]
         report["schemas"] = ", ".join(database.existing_owned_schemas(conn, settings)) or "none yet"
+        if not database.may_create_schemas(conn):
+            report["privileges"] = (
+                f"user {info.user!r} may not create schemas in database {info.dbname!r} (`ecom-tutorial up` "
+                f"and dbt need to): {database.create_privilege_advice(info)}"
+            )
         state = mock_data.raw_data_state(conn)
     except DataNotLoadedError:
         report["raw data"] = "not loaded yet: run `ecom-tutorial up`"

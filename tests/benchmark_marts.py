@@ -24,15 +24,21 @@ from ecom_tutorial.settings import load_settings  # noqa: E402
 # name -> SQL; {schema} is the marts' schema. Each one is typical of a notebook cell.
 QUERIES: dict[str, str] = {
     "daily revenue, one year (orders_daily)": """
-        select date_key, revenue, cumulative_revenue_ytd, yoy_growth_pct
+        select date_key, total_revenue, cumulative_revenue_ytd, yoy_growth_pct
         from {schema}.orders_daily
         where date_key between date '2024-01-01' and date '2024-12-31'
         order by date_key
     """,
     "monthly trend (orders_monthly)": """
-        select month_start_date, revenue, mom_growth_pct, yoy_growth_pct
+        select month_start_date, total_revenue, mom_growth_pct, yoy_growth_pct
         from {schema}.orders_monthly
         order by month_start_date
+    """,
+    "latest days of the daily summary (int_orders__daily_agg, a view)": """
+        select order_date, total_orders, total_revenue, total_units, unique_customers
+        from {schema}.int_orders__daily_agg
+        order by order_date desc
+        limit 5
     """,
     "orders of one month (fact_orders by date_key)": """
         select count(*) as orders, sum(recognized_revenue) as revenue

@@ -66,7 +66,7 @@ def story(local_pg: dict[str, object], tmp_path_factory: pytest.TempPathFactory)
         deps = run_dbt_in(work / "deps", ["deps"])
         assert deps.success, dbt_problems(deps)
 
-        # the runner passes as_of_date = the last raw order date itself; the tests check it did
+        # dbt derives as_of_date from the data (the last raw order date); the tests check it did
         as_of_before = last_order_date(conn)
         first = run_dbt_in(work / "first", ["build"])
 
@@ -302,6 +302,24 @@ def test_rfm_scores_and_segments_match_pandas(story: Story) -> None:
     }
 
 
+def test_customer_analytics_carries_the_customer_attributes_of_dim_customers(story: Story) -> None:
+    attributes = [
+        "customer_name", "first_name", "last_name", "email", "city", "state", "country",
+        "customer_segment", "signed_up_at", "signup_date",
+    ]
+    analytics = story.frames["customer_analytics"].set_index("customer_id").sort_index()
+    dim = story.frames["dim_customers"].set_index("customer_id").sort_index()
+    pd.testing.assert_frame_equal(analytics[attributes], dim[attributes])
+    raw = story.frames["customers"].set_index("customer_id").loc[dim.index]
+    full_names = raw["first_name"].str.strip() + " " + raw["last_name"].str.strip()
+    assert (dim["customer_name"] == full_names).all()
+
+
+def test_dim_customers_records_when_dbt_built_it(story: Story) -> None:
+    built_at = story.frames["dim_customers"]["dbt_updated_at"]
+    assert built_at.notna().all() and built_at.nunique() == 1, "one build, one timestamp for every row"
+
+
 def test_dim_customers_surrogate_key_matches_the_dbt_utils_formula(story: Story) -> None:
     dim = story.frames["dim_customers"]
     assert dim["customer_key"].is_unique
@@ -320,13 +338,13 @@ def test_product_ranks_and_margins_match_pandas(story: Story) -> None:
     lines = story.frames["order_items"].merge(revenue_orders, on="order_id")
     lines["line_profit"] = lines["line_total"] - lines["quantity"] * lines["unit_cost"]
     per_product = lines.groupby("product_id").agg(
-        units_sold=("quantity", "sum"),
+        total_units_sold=("quantity", "sum"),
         total_revenue=("line_total", "sum"),
         total_profit=("line_profit", "sum"),
         first_sold_date=("order_day", "min"),
     )
-    products = story.frames["products"].set_index("product_id")[["category"]].join(per_product)
-    products["units_sold"] = products["units_sold"].fillna(0)
+    products = story.frames["products"].set_index("product_id")[["category", "sku"]].join(per_product)
+    products["total_units_sold"] = products["total_units_sold"].fillna(0)
     products["total_revenue"] = products["total_revenue"].fillna(Decimal("0"))
     revenue = products["total_revenue"].astype(float)
     products["overall_rank"] = revenue.rank(method="min", ascending=False).astype(int)
@@ -337,12 +355,14 @@ def test_product_ranks_and_margins_match_pandas(story: Story) -> None:
     days_on_sale = products["first_sold_date"].map(
         lambda d: (story.as_of_after - d).days + 1 if isinstance(d, date) else np.nan
     )
-    products["turnover"] = products["units_sold"].astype(float) / days_on_sale
+    products["turnover"] = products["total_units_sold"].astype(float) / days_on_sale
 
     actual = story.frames["product_performance"].set_index("product_id").sort_index()
     expected = products.loc[actual.index]
     assert len(actual) == len(story.frames["products"])
     assert (actual["total_revenue"] == expected["total_revenue"]).all()
+    assert (actual["total_units_sold"] == expected["total_units_sold"]).all()
+    assert (actual["sku"] == expected["sku"]).all() and actual["sku"].is_unique, "each product keeps its own sku"
     assert (actual["overall_rank"] == expected["overall_rank"]).all()
     assert (actual["category_rank"] == expected["category_rank"]).all()
     np.testing.assert_allclose(actual["profit_margin_pct"].astype(float), expected["margin"], atol=0.006)

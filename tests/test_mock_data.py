@@ -393,6 +393,9 @@ CONSISTENCY_RULES = {
         where orders.order_date < products.created_at
             or (not products.is_active and orders.order_date >= products.updated_at)
     """,
+    "every product has its own, non-empty sku": """
+        select sku, count(*) from raw_data.products group by 1 having count(*) > 1 or coalesce(sku, '') = ''
+    """,
     "no product twice in one order": """
         select order_id, product_id from raw_data.order_items group by 1, 2 having count(*) > 1
     """,
@@ -673,6 +676,14 @@ def test_batch_changes_customer_segments(pg18_batch: tuple[Connection, BatchRun]
     for customer_id, (old_segment, _), (new_segment, updated_at) in changed:
         assert new_segment != old_segment, f"customer {customer_id} kept segment {old_segment}"
         assert updated_at.date() == NEXT_DAY, f"customer {customer_id} updated_at {updated_at}"
+
+
+def test_batch_keeps_every_sku(base: Connection, pg18_batch: tuple[Connection, BatchRun]) -> None:
+    """A product's sku never changes, not even when the batch moves the product to another category."""
+    conn, _ = pg18_batch
+    sql = "select product_id, sku from raw_data.products order by product_id"
+    before, after = dict(query(base, sql)), dict(query(conn, sql))
+    assert before and after == before
 
 
 def test_batch_changes_product_prices_and_a_category(pg18_batch: tuple[Connection, BatchRun]) -> None:

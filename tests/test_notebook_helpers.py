@@ -77,6 +77,21 @@ def test_top_bottom_draws_two_panels() -> None:
     assert [t.get_text() for t in bottom.get_yticklabels()] == ["p0", "p1", "p2", "p3", "p4"]
 
 
+def test_time_series_charts_read_the_column_names_of_the_marts() -> None:
+    days = pd.date_range("2024-01-01", "2024-03-31", freq="D")
+    daily = pd.DataFrame({"date_key": days.date, "total_revenue": [Decimal("100.5")] * len(days)})
+    ax = charts.daily_revenue(daily)  # orders_daily's columns, no mapping needed
+    assert ax.get_ylabel() == "Revenue ($ per day)"
+    assert list(ax.lines[0].get_ydata()) == [100.5] * len(days)
+    months = pd.date_range("2023-01-01", "2024-12-01", freq="MS")
+    monthly = pd.DataFrame(
+        {"month_start_date": months.date, "total_revenue": range(len(months)), "days_in_month": months.days_in_month}
+    )
+    ax = charts.monthly_seasonality(monthly)  # orders_monthly's columns
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["2023", "2024"]
+    assert ax.get_ylabel() == "Revenue ($ per month)"
+
+
 def test_charts_name_a_missing_column() -> None:
     with pytest.raises(KeyError, match="no column.*revenue"):
         charts.bar(pd.DataFrame({"x": [1]}), "x", "revenue", title="t", xlabel="x", ylabel="y")
@@ -180,6 +195,9 @@ def test_lineage_graph_layers_flow_left_to_right_and_selection_uses_dbt() -> Non
     assert names["ecommerce.orders"]["layer"] == 0
     assert names["stg_ecommerce__orders"]["layer"] == 1
     assert names["int_customers__orders_agg"]["materialized"] == "ephemeral"
+    # the two intermediates the lessons query are views (drawn filled, unlike the ephemeral one)
+    assert names["int_products__sales_agg"]["materialized"] == names["int_orders__daily_agg"]["materialized"] == "view"
+    assert names["int_orders__daily_agg"]["layer"] == lineage.LAYERS.index("intermediate")
     assert names["dim_customers"]["layer"] == lineage.LAYERS.index("marts: core")
     assert names["customer_analytics"]["layer"] == lineage.LAYERS.index("marts: analytics")
     for parent, child in graph.edges:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import Exercise, Mistake, register
+from .build_checks import BuildExercise, ModelCheck
 
 
 def _top_customers(status_filter: str, direction: str) -> str:
@@ -17,7 +18,7 @@ def _top_customers(status_filter: str, direction: str) -> str:
         )
         select
             lifetime.customer_id,
-            trim(customers.first_name) || ' ' || trim(customers.last_name) as full_name,
+            trim(customers.first_name) || ' ' || trim(customers.last_name) as customer_name,
             lifetime.total_orders,
             lifetime.lifetime_value
         from lifetime
@@ -62,7 +63,7 @@ register(
             Mistake(
                 "Those are the LEAST valuable customers: sort with `order by lifetime_value desc`.",
                 detect=lambda attempt, expected: _ascending_and_below(attempt, expected),
-                example="select customer_id, full_name, total_orders, lifetime_value "
+                example="select customer_id, customer_name, total_orders, lifetime_value "
                 "from {target}.dim_customers order by lifetime_value limit 10",
             ),
         ),
@@ -84,5 +85,60 @@ register(
             ),
         ),
         hint="A window over the grouped rows gives the total: sum(sum(lifetime_value)) over ().",
+    ),
+)
+
+
+def _segment_order_dates(status_filter: str) -> str:
+    return f"""
+        with first_and_last as (
+            select customer_id, min(cast(order_date as date)) as first_order_date,
+                   max(cast(order_date as date)) as last_order_date
+            from raw_data.orders
+            {status_filter}
+            group by 1
+        )
+        select
+            lower(trim(customers.segment)) as customer_segment,
+            count(*) as customers,
+            min(first_and_last.first_order_date) as first_order_date,
+            max(first_and_last.last_order_date) as last_order_date,
+            round(avg(first_and_last.last_order_date - first_and_last.first_order_date), 1) as avg_days_first_to_last
+        from first_and_last
+        inner join raw_data.customers on customers.customer_id = first_and_last.customer_id
+        group by 1
+    """
+
+
+register(
+    BuildExercise(
+        id="03.3",
+        title="Build it: an ephemeral intermediate and a mart on it",
+        models=(
+            ModelCheck(
+                name="int_customers__order_dates",
+                materialized="ephemeral",
+                reads=("ref('stg_ecommerce__orders')",),
+            ),
+            ModelCheck(
+                name="segment_order_dates",
+                materialized="table",
+                reads=("ref('int_customers__order_dates')", "ref('stg_ecommerce__customers')"),
+                tests=(("customer_segment", "unique"), ("customer_segment", "not_null")),
+                expected=_segment_order_dates("where status not in ('cancelled', 'returned')"),
+                key=("customer_segment",),
+                atol=0.05,
+                mistakes=(
+                    Mistake(
+                        "Your dates and counts include cancelled and returned orders: the intermediate model "
+                        "should keep revenue orders only ({{ is_revenue_order() }}).",
+                        _segment_order_dates(""),
+                    ),
+                ),
+            ),
+        ),
+        build='run_dbt(["build", "--select", "int_customers__order_dates", "segment_order_dates"])',
+        hint="The intermediate groups the revenue orders by customer (min and max of order_date); the mart joins "
+        "it to stg_ecommerce__customers and groups by customer_segment.",
     ),
 )

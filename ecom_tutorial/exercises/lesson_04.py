@@ -32,7 +32,7 @@ def _best_sellers(measure: str) -> str:
                 products.category,
                 products.name as product_name,
                 sum(order_items.line_total) as revenue,
-                sum(order_items.quantity) as units_sold
+                sum(order_items.quantity) as total_units_sold
             {REVENUE_LINES}
             {REVENUE_ONLY}
             group by products.product_id, 1, 2
@@ -77,7 +77,7 @@ register(
         mistakes=(
             Mistake(
                 "You ranked by units sold: the exercise ranks by revenue.",
-                _best_sellers("units_sold"),
+                _best_sellers("total_units_sold"),
             ),
         ),
         hint="rank() or row_number() over (partition by category order by revenue desc), then keep rank 1.",

@@ -135,6 +135,6 @@ register(
                 ),
             ),
         ),
-        hint="Sum the revenue of each year (orders_monthly has a `year` column), then 100 * (2024 - 2023) / 2023.",
+        hint="Sum total_revenue for each year (orders_monthly has a `year` column), then 100 * (2024 - 2023) / 2023.",
     ),
 )

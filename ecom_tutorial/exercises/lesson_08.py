@@ -77,7 +77,7 @@ register(
                 """,
             ),
         ),
-        hint="sum(budget) / sum(customers_acquired), grouped by channel.",
+        hint="sum(campaign_budget) / sum(customers_acquired), grouped by channel.",
     ),
     Exercise(
         id="08.2",
