@@ -1,8 +1,12 @@
-"""Exercises of lesson 02 (staging): querying the staging views, and using a macro."""
+"""Exercises of lesson 02 (staging): querying the staging views, using a macro, building a staging model
+of your own and repairing a broken one."""
 
 from __future__ import annotations
 
+import pandas as pd
+
 from . import Exercise, Mistake, register
+from .build_checks import BuildExercise, ModelCheck
 
 register(
     Exercise(
@@ -117,5 +121,80 @@ register(
         ),
         hint="First find each customer's first revenue order date (min), then "
         "{{ calculate_days_between('signup_date', 'first_order_date') }} and average it per segment.",
+    ),
+)
+
+
+# --------------------------------------------------------------------------- build it, and debug it
+
+_CAMPAIGN_ORDERS = """
+    select
+        order_id,
+        customer_id,
+        campaign_id,
+        cast(order_date as date) as order_date,
+        lower(trim(status)) as order_status,
+        total_amount as order_total
+    from raw_data.orders
+    {where}
+"""
+
+
+def _has_time_of_day(attempt: pd.DataFrame, expected: pd.DataFrame) -> bool:
+    """order_date kept the raw timestamp's time of day instead of being cast to a date."""
+    if "order_date" not in attempt:
+        return False
+    dates = pd.to_datetime(attempt["order_date"])
+    return bool((dates != dates.dt.normalize()).any())
+
+
+register(
+    BuildExercise(
+        id="02.3",
+        title="Build it: a staging model of the orders that campaigns brought in",
+        models=(
+            ModelCheck(
+                name="stg_ecommerce__campaign_orders",
+                materialized="view",
+                reads=("source('ecommerce', 'orders')",),
+                tests=(("order_id", "unique"), ("order_id", "not_null")),
+                expected=_CAMPAIGN_ORDERS.format(where="where campaign_id is not null"),
+                key=("order_id",),
+                mistakes=(
+                    Mistake(
+                        "Your model keeps the orders that came from no campaign: keep only the rows that have "
+                        "a campaign_id.",
+                        _CAMPAIGN_ORDERS.format(where=""),
+                    ),
+                    Mistake(
+                        "order_date still has the time of day: the raw column is a timestamp; cast it to a date.",
+                        detect=_has_time_of_day,
+                        example="select order_id, customer_id, campaign_id, order_date, status as order_status, "
+                        "total_amount as order_total from raw_data.orders where campaign_id is not null",
+                    ),
+                ),
+            ),
+        ),
+        build='run_dbt(["build", "--select", "stg_ecommerce__campaign_orders"])',
+        hint="Start from stg_ecommerce__orders.sql: a `source` CTE on {{ source('ecommerce', 'orders') }}, a CTE that "
+        "renames, casts and keeps the campaign orders, then `select * from` it. The YAML goes next to it.",
+    ),
+    BuildExercise(
+        id="02.4",
+        title="Debug it: a ref() to a model that does not exist",
+        models=(
+            ModelCheck(
+                name="campaign_order_counts",
+                materialized="view",
+                reads=("ref('stg_ecommerce__orders')",),
+                described=False,
+                expected="select campaign_id, count(*) as orders from raw_data.orders "
+                "where campaign_id is not null group by 1",
+                key=("campaign_id",),
+            ),
+        ),
+        build='run_dbt(["build", "--select", "campaign_order_counts"])',
+        debugging=True,
+        hint="dbt's message names the model it could not find: compare that name with the staging models' names.",
     ),
 )

@@ -1,0 +1,176 @@
+"""The "build it" checks (ecom_tutorial/exercises/build_checks.py): each accepts its solution, built with
+dbt in a copy of the project, and rejects a wrong build of each kind with feedback that names the cause."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+import ecom_tutorial
+from conftest import copy_of_the_project, dbt_target
+from ecom_tutorial import exercises, workspace
+from ecom_tutorial.exercises import ExerciseError, check
+from ecom_tutorial.solutions import solution_files, starting_files
+
+Files = dict[str, str]
+SELECTIONS = {
+    "02.3": ["stg_ecommerce__campaign_orders"],
+    "02.4": ["campaign_order_counts"],
+    "03.3": ["int_customers__order_dates", "segment_order_dates"],
+}
+
+
+@pytest.fixture(scope="module")
+def project(built_warehouse: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The package pointed at a copy of the dbt project (its own workspace and dbt target folder)."""
+    folder = tmp_path_factory.mktemp("build-checks")
+    copy_of_the_project(folder / "checkout")
+    with pytest.MonkeyPatch.context() as patch, dbt_target(folder / "target"):
+        patch.setenv("ECOM_PROJECT_DIR", str(folder / "checkout"))
+        exercises.configure(strict=False)
+        try:
+            yield folder / "checkout" / "dbt_project"
+        finally:
+            exercises.configure(None)
+
+
+def build(exercise_id: str, files: Files) -> ecom_tutorial.DbtResult:
+    """An empty workspace, then these files, then `dbt build` of the exercise's models (a failure is kept)."""
+    for item in workspace.files():
+        workspace.path(item).unlink()
+    for path, text in files.items():
+        workspace.write(path, text)
+    return ecom_tutorial.run_dbt(["build", "--select", *SELECTIONS[exercise_id]], progress=False, check=False)
+
+
+def checked(exercise_id: str, files: Files, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
+    build(exercise_id, files)
+    capsys.readouterr()
+    verdict = check(exercise_id, None)
+    return verdict, capsys.readouterr().out
+
+
+def changed(exercise_id: str, file_name: str, old: str, new: str) -> Files:
+    """The solution with `old` replaced by `new` in one of its files (which must contain `old`)."""
+    files = solution_files(exercise_id)
+    (path,) = [path for path in files if path.endswith(file_name)]
+    assert old in files[path], f"{old!r} is no longer in the solution's {file_name}: update this test"
+    return {**files, path: files[path].replace(old, new)}
+
+
+def test_nothing_built_is_not_attempted_and_strict_mode_raises(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for item in workspace.files():
+        workspace.path(item).unlink()
+    with dbt_target(tmp_path / "empty-target"):
+        assert check("02.3", ...) is False
+        assert "⏳ Not attempted yet: write models/workspace/stg_ecommerce__campaign_orders.sql" in capsys.readouterr().out
+        exercises.configure(strict=True)
+        try:
+            with pytest.raises(ExerciseError, match="Not attempted"):
+                check("03.3", ...)
+        finally:
+            exercises.configure(strict=False)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(SELECTIONS))
+def test_the_solution_passes(project: Path, exercise_id: str, capsys: pytest.CaptureFixture[str]) -> None:
+    verdict, out = checked(exercise_id, solution_files(exercise_id), capsys)
+    assert verdict, out
+    assert "✅ Correct" in out
+
+
+STAGING = "stg_ecommerce__campaign_orders"
+WRONG_STAGING: dict[str, tuple[Callable[[], Files], list[str]]] = {
+    "materialization": (
+        lambda: changed("02.3", ".sql", "with\n", "{{ config(materialized='table') }}\n\nwith\n"),
+        [f"{STAGING} is materialized as `table`; the exercise asks for `view`"],
+    ),
+    "missing test": (
+        lambda: changed("02.3", ".yml", "          - unique\n", ""),
+        [f"{STAGING} lacks the test(s) unique on order_id"],
+    ),
+    "hard-coded relation": (
+        lambda: changed("02.3", ".sql", "{{ source('ecommerce', 'orders') }}", "raw_data.orders"),
+        [f"{STAGING} names relations directly (line 6: raw_data.orders)", "does not read {{ source('ecommerce', 'orders') }}"],
+    ),
+    "wrong data": (
+        lambda: changed("02.3", ".sql", "    where campaign_id is not null\n", ""),
+        ["Rows in your result that should not be there", "💡 Your model keeps the orders that came from no campaign"],
+    ),
+    "no description": (
+        lambda: changed("02.3", ".yml", "    description: One row per order that a marketing campaign brought in (raw orders with a campaign_id).\n", ""),
+        [f"{STAGING} has no description"],
+    ),
+    "failing test": (
+        lambda: changed("02.3", ".sql", "    from source\n", "    from source cross join (values (1), (2)) as twice (n)\n"),
+        [f"The test unique_{STAGING}_order_id fails"],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(WRONG_STAGING))
+def test_a_wrong_staging_model_is_rejected_with_its_cause(project: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    files, messages = WRONG_STAGING[kind]
+    verdict, out = checked("02.3", files(), capsys)
+    assert verdict is False
+    for message in messages:
+        assert message in out, out
+    assert "cast(" not in out and "where campaign_id" not in out  # the feedback never shows the solution
+
+
+WRONG_MART: dict[str, tuple[Callable[[], Files], list[str]]] = {
+    "materialization of the mart": (
+        lambda: changed("03.3", "segment_order_dates.sql", "{{ config(materialized='table') }}\n", ""),
+        ["segment_order_dates is materialized as `view`; the exercise asks for `table`"],
+    ),
+    "materialization of the intermediate": (
+        lambda: changed("03.3", "int_customers__order_dates.sql", "{{ config(materialized='ephemeral') }}\n", ""),
+        ["int_customers__order_dates is materialized as `view`; the exercise asks for `ephemeral`"],
+    ),
+    "missing test": (
+        lambda: changed("03.3", ".yml", "          - not_null\n", ""),
+        ["segment_order_dates lacks the test(s) not_null on customer_segment"],
+    ),
+    "hard-coded relation": (
+        lambda: changed(
+            "03.3", "segment_order_dates.sql", "{{ ref('stg_ecommerce__customers') }}", "analytics_dev_staging.stg_ecommerce__customers"
+        ),
+        ["(line 8: analytics_dev_staging.stg_ecommerce__customers)", "does not read {{ ref('stg_ecommerce__customers') }}"],
+    ),
+    "wrong data": (
+        lambda: changed("03.3", "int_customers__order_dates.sql", "    where {{ is_revenue_order() }}\n", ""),
+        ["segment_order_dates: Column", "💡 Your dates and counts include cancelled and returned orders"],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(WRONG_MART))
+def test_a_wrong_intermediate_or_mart_is_rejected_with_its_cause(project: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    files, messages = WRONG_MART[kind]
+    verdict, out = checked("03.3", files(), capsys)
+    assert verdict is False
+    for message in messages:
+        assert message in out, out
+
+
+def test_the_debugging_exercise_shows_dbts_error_then_accepts_the_fix(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = build("02.4", starting_files("02.4"))
+    error = ecom_tutorial.runner.failure_of(result)
+    assert error is not None and "depends on a node named 'stg_ecommerce__order' which was not found" in str(error)
+    assert "models/workspace/campaign_order_counts.sql, line 6" in str(error)
+    capsys.readouterr()
+    assert check("02.4", None) is False
+    assert "⏳ Not attempted yet: fix the file as dbt's message says" in capsys.readouterr().out
+
+    # dbt could not read the project, so its last manifest shows an older file: never a pass
+    half_fixed = changed("02.4", ".sql", "ref('stg_ecommerce__orders')", "ref('stg_ecommerce__orderz')")
+    verdict, out = checked("02.4", half_fixed, capsys)
+    assert verdict is False and "You changed models/workspace/campaign_order_counts.sql since dbt last read the project" in out, out
+
+    verdict, out = checked("02.4", changed("02.4", ".sql", "    where campaign_id is not null\n", ""), capsys)
+    assert verdict is False and "Rows in your result that should not be there: (campaign_id=NULL)" in out, out
+    verdict, out = checked("02.4", solution_files("02.4"), capsys)
+    assert verdict, out
