@@ -537,6 +537,7 @@ def test_everything_is_documented(wh: Warehouse) -> None:
         for node in [*manifest["nodes"].values(), *manifest["sources"].values()]
         if node["package_name"] == PROJECT_NAME
         and node["resource_type"] in ("model", "seed", "snapshot", "analysis", "source")
+        and "workspace" not in node["fqn"]  # the learner's own files: their documentation is an exercise
     ]
     for node in documented:
         if not node["description"].strip():
@@ -553,6 +554,8 @@ def test_everything_is_documented(wh: Warehouse) -> None:
 
     everything = {**manifest["nodes"], **manifest["sources"]}
     for unique_id, entry in [*catalog["nodes"].items(), *catalog["sources"].items()]:
+        if everything[unique_id] not in documented:
+            continue
         yaml_columns = {name.lower() for name in everything[unique_id]["columns"]}
         for column in entry["columns"]:
             if column.lower() not in yaml_columns:

@@ -36,6 +36,7 @@ from ecom_tutorial import (
     locks,
     run_dbt,
     warehouse,
+    workspace,
 )
 from ecom_tutorial.errors import ForeignObjectsError
 from ecom_tutorial.ownership import SCHEMA_MARKER, drop_project_objects
@@ -519,7 +520,9 @@ def test_build_runs_deps_then_one_dbt_build_listing_each_seed_once(built_warehou
     monkeypatch.setattr(warehouse, "run_dbt", recording_run_dbt)
     with dbt_target(tmp_path / "target"):
         warehouse.build(full_refresh=True, progress=False)
-    assert [args for args, _ in calls] == [["deps"], ["build", "--full-refresh"]]
+    # (the learner's workspace, once it holds files, is left out of the course's build)
+    exclusions = workspace.exclusions(load_settings())
+    assert [args for args, _ in calls] == [["deps"], ["build", "--full-refresh", *exclusions]]
     seeds = [node for _, table in calls for node in table[table["type"] == "seed"]["node"]]
     expected = sorted(path.stem for path in (REPO / "dbt_project" / "seeds").glob("*.csv"))
     assert sorted(seeds) == expected, "each seed is loaded exactly once"
