@@ -301,6 +301,12 @@ def _translate(exc: psycopg2.OperationalError, info: ConnectionInfo, dbname: str
     )
 
 
+def search_path_option(schemas: tuple[str, ...]) -> str:
+    """libpq's `options` that start every session on `schemas` (Settings.search_path)."""
+    quoted = ",".join('"' + schema.replace('"', '""') + '"' for schema in schemas)
+    return "-c search_path=" + quoted.replace("\\", "\\\\").replace(" ", "\\ ")
+
+
 def connection_info(settings: Settings | None = None) -> ConnectionInfo:
     """Where to connect: starts the embedded server first if it is the one in use."""
     settings = settings or load_settings()

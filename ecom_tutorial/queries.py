@@ -10,16 +10,23 @@ import sqlalchemy
 
 from . import database
 from .runner import run_dbt
+from .settings import load_settings
 
 
 @lru_cache(maxsize=4)
-def _engine_for(url: str) -> sqlalchemy.Engine:
-    return sqlalchemy.create_engine(url, pool_pre_ping=True)
+def _engine_for(url: str, options: str) -> sqlalchemy.Engine:
+    return sqlalchemy.create_engine(url, pool_pre_ping=True, connect_args={"options": options})
 
 
 def engine() -> sqlalchemy.Engine:
-    """A SQLAlchemy engine on the warehouse (one per process and server)."""
-    return _engine_for(database.connection_info().sqlalchemy_url())
+    """A SQLAlchemy engine on the warehouse (one per process, server and target schema).
+
+    Its sessions search dbt's schemas (Settings.search_path), so queries name models, not schemas:
+    `select * from customer_analytics` reads the learner's own target schema.
+    """
+    settings = load_settings()
+    info = database.connection_info(settings)
+    return _engine_for(info.sqlalchemy_url(), database.search_path_option(settings.search_path))
 
 
 def query(sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:

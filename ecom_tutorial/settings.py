@@ -80,6 +80,13 @@ class Settings:
         suffixes = ("", "_staging", "_seeds", "_snapshots", "_workspace", "_audit", "_dbt_test__audit")
         return ("raw_data",) + tuple(self.db_schema + suffix for suffix in suffixes)
 
+    @property
+    def search_path(self) -> tuple[str, ...]:
+        """The schemas a notebook query or an exercise answer finds without naming them: dbt's
+        (the target first), not raw_data, which a lesson names on purpose. So `select * from
+        customer_analytics` works for every learner, whatever ECOM_DB_SCHEMA says."""
+        return tuple(schema for schema in self.owned_schemas if schema != "raw_data")
+
 
 def _default_project_dir() -> Path:
     return Path(__file__).resolve().parent.parent

@@ -78,6 +78,15 @@ def test_learner_copies_are_what_the_solutions_generate() -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_code_names_no_schema_the_settings_own(path: Path) -> None:
+    """A class server gives each learner their own ECOM_DB_SCHEMA: queries name models, and the
+    session's search path (Settings.search_path) finds them in that learner's schemas."""
+    default = "analytics_dev"
+    naming = [i for i, c in enumerate(_cells(path)) if c.cell_type == "code" and default in c.source]
+    assert not naming, f"code cells {naming} name the schema {default!r}: leave the schema out"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_lesson_structure(path: Path) -> None:
     cells = _cells(path)
     markdown = "\n".join(c.source for c in cells if c.cell_type == "markdown")

@@ -64,3 +64,13 @@ def test_compiled_sql_of_a_full_refresh_has_no_incremental_filter(built_warehous
     full_refresh = compiled_sql("fact_order_items", full_refresh=True)
     assert "max(source_loaded_at)" in incremental
     assert "max(source_loaded_at)" not in full_refresh
+
+
+def test_queries_search_the_schemas_of_the_target_in_the_settings(built_warehouse, monkeypatch):
+    """Notebooks name no schema: a learner with another ECOM_DB_SCHEMA reads their own models."""
+    monkeypatch.setenv("ECOM_DB_SCHEMA", "learner_seven")
+    # the session searches learner_seven first; it does not exist yet, so there is no current schema
+    assert query("select current_schema() as s")["s"][0] is None
+    monkeypatch.setenv("ECOM_DB_SCHEMA", "analytics_dev")
+    assert query("select current_schema() as s")["s"][0] == "analytics_dev"
+    assert query("select count(*) as n from customer_analytics")["n"][0] > 0

@@ -248,6 +248,7 @@ def run_sql(sql: str) -> pd.DataFrame:
     read-only transaction on a session whose default is read-only, and that transaction is rolled back.
     """
     import psycopg2
+    from psycopg2 import sql as pgsql
 
     from ..database import connect
     from ..settings import load_settings
@@ -255,15 +256,19 @@ def run_sql(sql: str) -> pd.DataFrame:
     text = sql.strip().rstrip(";")
     if "{{" in text or "{%" in text:
         text = _compile_jinja(text)
-    text = text.replace("{target}", load_settings().db_schema)
+    settings = load_settings()
+    text = text.replace("{target}", settings.db_schema)
     _refuse_unless_one_query(text)
     conn = connect()
     try:
         with conn.cursor() as cur:
-            # standard_conforming_strings: the server reads quotes as the check above did.
+            # standard_conforming_strings: the server reads quotes as the check above did; the
+            # search path lets an answer name a model without its schema, as the notebooks do.
             cur.execute(
-                "set default_transaction_read_only = on; set standard_conforming_strings = on; "
-                "set transaction read only"
+                pgsql.SQL(
+                    "set default_transaction_read_only = on; set standard_conforming_strings = on; "
+                    "set search_path to {}; set transaction read only"
+                ).format(pgsql.SQL(", ").join(map(pgsql.Identifier, settings.search_path)))
             )
             cur.execute(text)
             if cur.description is None:
