@@ -14,6 +14,11 @@ for the query exercises) then reads dbt's `manifest.json` and `run_results.json`
 - that its data equals the expected result, computed from the data (the comparison and the
   typical mistakes are the query exercises' engine: `compare`, `diagnose`).
 
+Besides models (`ModelCheck`, also for snapshots: `resource="snapshot"`), an exercise can ask for a
+source with freshness (`SourceCheck`), a singular data test (`SingularTestCheck`), a unit test
+(`UnitTestCheck`) and an exposure (`ExposureCheck`): each is looked up in the manifest, must come
+from the workspace, and is checked on what dbt recorded about it.
+
 Feedback says what differs and the likely cause, never the solution. Nothing built and no file
 written: "not attempted" (strict mode: raises), as for the query exercises.
 """
@@ -24,7 +29,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 from .. import workspace
 from ..settings import Settings, load_settings
@@ -35,7 +40,7 @@ from . import (
     ResultSource,
     _AnswerDidNotRun,
     _fail,
-    _report,
+    _passed,
     compare,
     diagnose,
     not_attempted,
@@ -58,12 +63,16 @@ _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/|\{#.*?#\}", re.DOTALL)
 
 @dataclass(frozen=True)
 class ModelCheck:
-    """What a right build of one workspace model has.
+    """What a right build of one workspace model (or snapshot: `resource="snapshot"`) has.
 
     `reads` are its inputs as the learner writes them (`"source('ecommerce', 'orders')"`,
     `"ref('stg_ecommerce__orders')"`); `tests` the (column, generic test) pairs its YAML must
     declare; `expected` the SQL (on the raw tables or the warehouse) of its data, compared by `key`;
     `mistakes` typical wrong data and their causes. `described=False` for a model without YAML.
+    `config` are settings its config must have (`(("strategy", "check"), ("unique_key", "product_id"))`);
+    `incremental_run=True` asks that its last build was incremental (rows added to the existing
+    table, not the table created anew); `contract=True` that its contract is enforced. `rows` filters the
+    rows compared with `expected` (a snapshot's current rows: `"dbt_valid_to is null"`).
     """
 
     name: str
@@ -75,10 +84,103 @@ class ModelCheck:
     key: tuple[str, ...] = ()
     atol: float = 0.01
     mistakes: tuple[Mistake, ...] = ()
+    resource: str = "model"
+    config: tuple[tuple[str, Any], ...] = ()
+    incremental_run: bool = False
+    contract: bool = False
+    rows: str = ""  # a filter for the rows compared, e.g. a snapshot's current rows: "dbt_valid_to is null"
 
     @property
     def unique_id(self) -> str:
-        return f"model.{PROJECT}.{self.name}"
+        return f"{self.resource}.{PROJECT}.{self.name}"
+
+    @property
+    def where(self) -> str:
+        """Where the learner writes it."""
+        return f"{'snapshots' if self.resource == 'snapshot' else 'models'}/workspace/{self.name}.{'yml' if self.resource == 'snapshot' else 'sql'}"
+
+
+@dataclass(frozen=True)
+class SourceCheck:
+    """A source table the learner declares in a workspace YAML file (`sources:`), with its freshness.
+
+    `freshness=True`: it needs a `loaded_at_field` and a `warn_after` or `error_after`, and the last
+    `dbt source freshness` must have checked it without an error.
+    """
+
+    source: str
+    table: str
+    freshness: bool = True
+    tests: tuple[tuple[str, str], ...] = ()
+    described: bool = True
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}.{self.table}"
+
+    @property
+    def unique_id(self) -> str:
+        return f"source.{PROJECT}.{self.source}.{self.table}"
+
+    @property
+    def where(self) -> str:
+        return f"a YAML file in models/workspace/ (`sources:` → `{self.source}` → `tables:` → `{self.table}`)"
+
+
+@dataclass(frozen=True)
+class SingularTestCheck:
+    """A singular data test the learner writes in tests/workspace/<name>.sql: it reads `reads` and passes."""
+
+    name: str
+    reads: tuple[str, ...] = ()
+
+    @property
+    def unique_id(self) -> str:
+        return f"test.{PROJECT}.{self.name}"
+
+    @property
+    def where(self) -> str:
+        return f"tests/workspace/{self.name}.sql"
+
+
+@dataclass(frozen=True)
+class UnitTestCheck:
+    """A unit test named `name` on the model `model`, declared in a workspace YAML file, that passes.
+
+    `inputs` are the `given:` inputs it must mock (`"ref('stg_ecommerce__orders')"`).
+    """
+
+    name: str
+    model: str
+    inputs: tuple[str, ...] = ()
+
+    @property
+    def unique_id(self) -> str:
+        return f"unit_test.{PROJECT}.{self.model}.{self.name}"
+
+    @property
+    def where(self) -> str:
+        return f"a YAML file in models/workspace/ (`unit_tests:` → `- name: {self.name}`, `model: {self.model}`)"
+
+
+@dataclass(frozen=True)
+class ExposureCheck:
+    """An exposure declared in a workspace YAML file: its type, an owner, a description and what it uses."""
+
+    name: str
+    depends_on: tuple[str, ...] = ()
+    type: str | None = None
+
+    @property
+    def unique_id(self) -> str:
+        return f"exposure.{PROJECT}.{self.name}"
+
+    @property
+    def where(self) -> str:
+        return f"a YAML file in models/workspace/ (`exposures:` → `- name: {self.name}`)"
+
+
+NodeCheck = Union[ModelCheck, SourceCheck, SingularTestCheck, UnitTestCheck, ExposureCheck]
 
 
 @dataclass(frozen=True)
@@ -87,9 +189,10 @@ class BuildExercise:
 
     id: str
     title: str
-    models: tuple[ModelCheck, ...]
+    models: tuple[NodeCheck, ...]  # what the learner builds: models, snapshots, sources, tests, exposures
     build: str  # the dbt command that builds them, shown in messages, e.g. `dbt build --select x`
     hint: str = ""
+    next_step: str = ""  # what `hint()` adds: a second, deeper step than the hint
     debugging: bool = False  # starts from broken files (solutions.starting_files): unchanged = not attempted
 
     def check(self, answer: Any = None, settings: Settings | None = None) -> bool:
@@ -99,10 +202,12 @@ class BuildExercise:
 
 @dataclass
 class _Built:
-    """What dbt wrote in its target folder: the manifest's nodes and the last command's results."""
+    """What dbt wrote in its target folder: the manifest's nodes (of every kind), the last command's results
+    and the last `dbt source freshness` results."""
 
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    freshness: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, target: Path) -> _Built:
@@ -112,15 +217,31 @@ class _Built:
             except (OSError, ValueError):
                 return {}
 
-        nodes = load("manifest.json").get("nodes", {})
+        manifest = load("manifest.json")
+        nodes = {
+            unique_id: node
+            for section in ("nodes", "sources", "unit_tests", "exposures")
+            for unique_id, node in (manifest.get(section) or {}).items()
+        }
         results = {item["unique_id"]: item for item in load("run_results.json").get("results", [])}
-        return cls(nodes, results)
+        freshness = {item["unique_id"]: item for item in load("sources.json").get("results", [])}
+        return cls(nodes, results, freshness)
 
     def tests_of(self, unique_id: str) -> list[dict[str, Any]]:
+        """The generic tests declared on a model (attached to it) or on a source (depending on it alone)."""
         return [
             node for node in self.nodes.values()
-            if node.get("resource_type") == "test" and node.get("attached_node") == unique_id
+            if node.get("resource_type") == "test" and node.get("test_metadata")
+            and (node.get("attached_node") == unique_id
+                 or (node.get("depends_on") or {}).get("nodes") == [unique_id])
         ]
+
+    def in_workspace(self, check: NodeCheck) -> dict[str, Any] | None:
+        """The check's node, if the manifest has it from a workspace file."""
+        node = self.nodes.get(check.unique_id)
+        if node and str(node.get("original_file_path", "")).startswith(workspace.FOLDERS):
+            return node
+        return None
 
 
 def _input_id(expression: str) -> str:
@@ -130,6 +251,10 @@ def _input_id(expression: str) -> str:
         raise ValueError(f"not a ref() or source(): {expression!r}")
     names = [part.strip().strip("'\"") for part in match.group(2).split(",")]
     return f"{'model' if match.group(1) == 'ref' else 'source'}.{PROJECT}.{'.'.join(names)}"
+
+
+def _depends_on(node: dict[str, Any]) -> set[str]:
+    return set((node.get("depends_on") or {}).get("nodes", []))
 
 
 def _hard_coded(raw_code: str, settings: Settings) -> list[str]:
@@ -143,47 +268,85 @@ def _hard_coded(raw_code: str, settings: Settings) -> list[str]:
     return found
 
 
-def _structure_problems(model: ModelCheck, node: dict[str, Any], built: _Built, settings: Settings) -> list[str]:
-    """Materialization, inputs, declared tests and descriptions: what the manifest shows."""
+def _reads_problems(name: str, node: dict[str, Any], reads: tuple[str, ...], settings: Settings) -> list[str]:
+    """Hard-coded relation names, and the inputs the exercise asks for that the node does not read."""
     problems = []
-    materialized = (node.get("config") or {}).get("materialized")
+    hard_coded = _hard_coded(node.get("raw_code", ""), settings)
+    if hard_coded:
+        problems.append(
+            f"{name} names relations directly ({'; '.join(hard_coded)}): dbt cannot see that dependency "
+            "(no lineage, a wrong build order, and the SQL breaks in another schema). Read them with "
+            "{{ source() }} or {{ ref() }}."
+        )
+    depends_on = _depends_on(node)
+    for expression in reads:
+        if _input_id(expression) not in depends_on:
+            problems.append(f"{name} does not read {{{{ {expression} }}}}, which the exercise asks it to build on.")
+    return problems
+
+
+def _tests_problems(name: str, unique_id: str, tests: tuple[tuple[str, str], ...], built: _Built) -> list[str]:
+    declared = {
+        ((test.get("column_name") or "").lower(), (test.get("test_metadata") or {}).get("name"))
+        for test in built.tests_of(unique_id)
+    }
+    missing = [f"{test} on {column}" for column, test in tests if (column, test) not in declared]
+    if not missing:
+        return []
+    return [f"{name} lacks the test(s) {', '.join(missing)}: declare them under the column's `data_tests:` in your YAML."]
+
+
+def _config_value(config: dict[str, Any], key: str) -> Any:
+    value: Any = config
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _same_setting(actual: Any, wanted: Any) -> bool:
+    if isinstance(wanted, (list, tuple)):
+        return isinstance(actual, (list, tuple)) and sorted(map(str, actual)) == sorted(map(str, wanted))
+    if isinstance(wanted, str) and isinstance(actual, str):
+        return actual.strip().lower() == wanted.strip().lower()
+    return bool(actual == wanted)
+
+
+def _structure_problems(model: ModelCheck, node: dict[str, Any], built: _Built, settings: Settings) -> list[str]:
+    """Materialization, config, contract, inputs, declared tests and descriptions: what the manifest shows."""
+    problems = []
+    config = node.get("config") or {}
+    materialized = config.get("materialized")
     if materialized != model.materialized:
         problems.append(
             f"{model.name} is materialized as `{materialized}`; the exercise asks for `{model.materialized}`: "
             f"{MATERIALIZATION_ADVICE.get(model.materialized, 'check its config()')}."
         )
-    hard_coded = _hard_coded(node.get("raw_code", ""), settings)
-    if hard_coded:
-        problems.append(
-            f"{model.name} names relations directly ({'; '.join(hard_coded)}): dbt cannot see that dependency "
-            "(no lineage, a wrong build order, and the SQL breaks in another schema). Read them with "
-            "{{ source() }} or {{ ref() }}."
-        )
-    depends_on = set((node.get("depends_on") or {}).get("nodes", []))
-    for expression in model.reads:
-        if _input_id(expression) not in depends_on:
-            problems.append(f"{model.name} does not read {{{{ {expression} }}}}, which the exercise asks it to build on.")
-    declared = {
-        ((test.get("column_name") or "").lower(), (test.get("test_metadata") or {}).get("name"))
-        for test in built.tests_of(model.unique_id)
-    }
-    missing = [f"{test} on {column}" for column, test in model.tests if (column, test) not in declared]
-    if missing:
-        problems.append(
-            f"{model.name} lacks the test(s) {', '.join(missing)}: declare them under the column's "
-            "`data_tests:` in your YAML."
-        )
+    for key, wanted in model.config:
+        actual = _config_value(config, key)
+        if not _same_setting(actual, wanted):
+            shown = "not set" if actual is None else f"`{actual}`"
+            problems.append(f"{model.name}'s config `{key}` is {shown}; the exercise asks for `{wanted}`.")
+    if model.contract:
+        if not _config_value(config, "contract.enforced"):
+            problems.append(
+                f"{model.name} has no enforced contract: add `config: {{contract: {{enforced: true}}}}` to it in your YAML."
+            )
+        untyped = [column for column, spec in (node.get("columns") or {}).items() if not spec.get("data_type")]
+        if untyped:
+            problems.append(f"A contract needs every column's `data_type`; {model.name} lacks it for: {', '.join(untyped)}.")
+    problems += _reads_problems(model.name, node, model.reads, settings)
+    problems += _tests_problems(model.name, model.unique_id, model.tests, built)
     if model.described and not (node.get("description") or "").strip():
         problems.append(f"{model.name} has no description: give it one in your YAML (`description:` under its name).")
     return problems
 
 
 def _changed_since_read(exercise: BuildExercise, settings: Settings) -> list[str]:
-    """The exercise's workspace files (its models' SQL, and YAML naming them) changed after dbt last read the
-    project: its manifest then shows an older version (a failed parse writes none)."""
+    """The exercise's workspace files (named after what it builds, or YAML naming it) changed after dbt last
+    read the project: its manifest then shows an older version (a failed parse writes none)."""
     manifest = settings.dbt_target_dir / "manifest.json"
     read_at = manifest.stat().st_mtime_ns if manifest.exists() else 0
-    names = {model.name for model in exercise.models}
+    names = {check.name.split(".")[-1] for check in exercise.models}
     changed = []
     for item in workspace.files(settings):
         file = workspace.path(item, settings)
@@ -194,17 +357,9 @@ def _changed_since_read(exercise: BuildExercise, settings: Settings) -> list[str
     return changed
 
 
-def _build_problems(model: ModelCheck, built: _Built) -> list[str]:
-    """Did the last dbt command build the model and run its tests, and did they pass?"""
-    if model.materialized == "ephemeral":
-        return []  # never built on its own: the models that read it show whether it works
-    result = built.results.get(model.unique_id)
-    if result is None:
-        return [f"Your last dbt command did not build {model.name}: build it, then check again."]
-    if result.get("status") != "success":
-        return [f"The last build of {model.name} failed ({result.get('status')}): {result.get('message')}"]
+def _test_outcomes(tests: list[dict[str, Any]], built: _Built) -> list[str]:
     problems = []
-    for test in built.tests_of(model.unique_id):
+    for test in tests:
         outcome = built.results.get(test["unique_id"])
         if outcome is None:
             problems.append(
@@ -219,6 +374,24 @@ def _build_problems(model: ModelCheck, built: _Built) -> list[str]:
     return problems
 
 
+def _build_problems(model: ModelCheck, built: _Built) -> list[str]:
+    """Did the last dbt command build the model and run its tests, and did they pass?"""
+    if model.materialized == "ephemeral":
+        return []  # never built on its own: the models that read it show whether it works
+    result = built.results.get(model.unique_id)
+    if result is None:
+        return [f"Your last dbt command did not build {model.name}: build it, then check again."]
+    if result.get("status") != "success":
+        return [f"The last build of {model.name} failed ({result.get('status')}): {result.get('message')}"]
+    problems = []
+    if model.incremental_run and (result.get("adapter_response") or {}).get("code") not in ("INSERT", "MERGE"):
+        problems.append(
+            f"Your last build created {model.name} anew ({result.get('message')}): that proves the first, full "
+            "build only. Build it once more, without --full-refresh: the second run is the incremental one."
+        )
+    return problems + _test_outcomes(built.tests_of(model.unique_id), built)
+
+
 def _relation(node: dict[str, Any]) -> str:
     def quoted(name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
@@ -229,13 +402,14 @@ def _relation(node: dict[str, Any]) -> str:
 def _data_problems(exercise: BuildExercise, model: ModelCheck, node: dict[str, Any]) -> tuple[list[str], str | None]:
     """Differences between the built relation and the expected data, and the likely cause."""
     try:
-        actual = run_sql(f"select * from {_relation(node)}")
+        actual = run_sql(f"select * from {_relation(node)}" + (f" where {model.rows}" if model.rows else ""))
     except _AnswerDidNotRun as exc:  # e.g. dropped since it was built
         return [f"{model.name} could not be read from the warehouse: build it again. ({exc})"], None
     problems = []
     undocumented = [
         column for column in actual.columns
-        if not ((node.get("columns") or {}).get(column, {}).get("description") or "").strip()
+        if not column.startswith("dbt_")  # a snapshot's own columns: dbt adds and documents them
+        and not ((node.get("columns") or {}).get(column, {}).get("description") or "").strip()
     ]
     if model.described and undocumented:
         problems.append(f"Column(s) of {model.name} without a description in your YAML: {', '.join(undocumented)}.")
@@ -250,6 +424,119 @@ def _data_problems(exercise: BuildExercise, model: ModelCheck, node: dict[str, A
     return problems, diagnose(data, actual)
 
 
+def _model_problems(
+    exercise: BuildExercise, model: ModelCheck, node: dict[str, Any], built: _Built, settings: Settings
+) -> tuple[list[str], str | None]:
+    problems = _structure_problems(model, node, built, settings)
+    build = _build_problems(model, built)
+    if build or model.materialized == "ephemeral":
+        return problems + build, None
+    data, cause = _data_problems(exercise, model, node)
+    return problems + data, cause
+
+
+def _source_problems(check: SourceCheck, node: dict[str, Any], built: _Built) -> list[str]:
+    problems = _tests_problems(check.name, check.unique_id, check.tests, built)
+    if check.described and not (node.get("description") or "").strip():
+        problems.append(f"The source table {check.name} has no description: add `description:` under the table.")
+    if not check.freshness:
+        return problems
+    freshness = (node.get("config") or {}).get("freshness") or node.get("freshness") or {}
+    loaded_at = (node.get("config") or {}).get("loaded_at_field") or node.get("loaded_at_field")
+    if not loaded_at:
+        problems.append(f"{check.name} has no `loaded_at_field`: dbt needs the column that says when each row was loaded.")
+    if not any((freshness.get(limit) or {}).get("count") for limit in ("warn_after", "error_after")):
+        problems.append(f"{check.name} has no freshness limits: give it a `warn_after` and an `error_after`.")
+    if problems:
+        return problems
+    tests = built.tests_of(check.unique_id)
+    not_run = [test["name"] for test in tests if test["unique_id"] not in built.results]
+    if not_run:
+        # `dbt source freshness` writes target/sources.json only; every other command replaces run_results.json
+        problems.append(
+            f"The tests of {check.name} ({', '.join(not_run)}) are not in the results of your last dbt command: "
+            f"`dbt source freshness` runs no tests, and each other dbt command replaces the results. Run "
+            f"`dbt test --select source:{check.source}`, then check."
+        )
+    problems += _test_outcomes([test for test in tests if test["name"] not in not_run], built)
+    outcome = built.freshness.get(check.unique_id)
+    if outcome is None:
+        problems.append(f"`dbt source freshness` has not checked {check.name} yet: run it with --select source:{check.name}.")
+    elif outcome.get("status") not in ("pass", "warn"):
+        problems.append(
+            f"The freshness check of {check.name} ended `{outcome.get('status')}`: "
+            f"{outcome.get('error') or 'the newest row is older than error_after'}."
+        )
+    return problems
+
+
+def _singular_test_problems(check: SingularTestCheck, node: dict[str, Any], built: _Built, settings: Settings) -> list[str]:
+    problems = _reads_problems(check.name, node, check.reads, settings)
+    outcome = built.results.get(check.unique_id)
+    if outcome is None:
+        problems.append(f"Your last dbt command did not run the test {check.name}: run it with `dbt build` or `dbt test`.")
+    elif outcome.get("status") != "pass":
+        problems.append(
+            f"The test {check.name} {outcome.get('status')}s: {outcome.get('message')}. A singular test returns the rows "
+            "that break its rule: read them (its compiled SQL is under target/compiled/) and decide whether the "
+            "data or the test is wrong."
+        )
+    return problems
+
+
+def _unit_test_problems(check: UnitTestCheck, node: dict[str, Any], built: _Built) -> list[str]:
+    problems = []
+    mocked = {str(given.get("input", "")).replace('"', "'").replace(" ", "") for given in node.get("given") or []}
+    for expression in check.inputs:
+        if expression.replace('"', "'").replace(" ", "") not in mocked:
+            problems.append(f"The unit test {check.name} does not mock {{{{ {expression} }}}} under `given:`.")
+    if not (node.get("expect") or {}).get("rows") and not (node.get("expect") or {}).get("fixture"):
+        problems.append(f"The unit test {check.name} expects no rows: list the rows the model must return under `expect:`.")
+    outcome = built.results.get(check.unique_id)
+    if outcome is None:
+        problems.append(
+            f"Your last dbt command did not run the unit test {check.name}: `dbt build --select {check.model}` "
+            "runs it before building the model."
+        )
+    elif outcome.get("status") != "pass":
+        problems.append(
+            f"The unit test {check.name} {outcome.get('status')}s. dbt's message shows the rows it expected (+) and "
+            f"the rows the model returned (-):\n{outcome.get('message')}"
+        )
+    return problems
+
+
+def _exposure_problems(check: ExposureCheck, node: dict[str, Any]) -> list[str]:
+    problems = []
+    if check.type and node.get("type") != check.type:
+        problems.append(f"The exposure {check.name} is of type `{node.get('type')}`; the exercise asks for `{check.type}`.")
+    owner = node.get("owner") or {}
+    if not (owner.get("name") or owner.get("email")):
+        problems.append(f"The exposure {check.name} has no owner: who answers questions about it (`owner:` with a name or an email)?")
+    if not (node.get("description") or "").strip():
+        problems.append(f"The exposure {check.name} has no description: say what it shows and to whom.")
+    depends_on = _depends_on(node)
+    for expression in check.depends_on:
+        if _input_id(expression) not in depends_on:
+            problems.append(f"The exposure {check.name} does not depend on {{{{ {expression} }}}} (`depends_on:`).")
+    return problems
+
+
+def _problems(
+    exercise: BuildExercise, check: NodeCheck, node: dict[str, Any], built: _Built, settings: Settings
+) -> tuple[list[str], str | None]:
+    """What is wrong with one built node, and the likely cause of wrong data."""
+    if isinstance(check, ModelCheck):
+        return _model_problems(exercise, check, node, built, settings)
+    if isinstance(check, SourceCheck):
+        return _source_problems(check, node, built), None
+    if isinstance(check, SingularTestCheck):
+        return _singular_test_problems(check, node, built, settings), None
+    if isinstance(check, UnitTestCheck):
+        return _unit_test_problems(check, node, built), None
+    return _exposure_problems(check, node), None
+
+
 def _as_started(exercise: BuildExercise, settings: Settings) -> bool:
     """The debugging exercise's files are still the broken ones it started from."""
     for relative_path, text in starting_files(exercise.id).items():
@@ -259,18 +546,19 @@ def _as_started(exercise: BuildExercise, settings: Settings) -> bool:
     return True
 
 
+def _attempted(exercise: BuildExercise, found: dict[str, dict[str, Any] | None], settings: Settings) -> bool:
+    """Something of the exercise is in the manifest, or a workspace file is named after what it builds."""
+    names = {check.name for check in exercise.models}
+    return any(found.values()) or any(Path(item).stem in names for item in workspace.files(settings))
+
+
 def check_build(exercise: BuildExercise, settings: Settings | None = None) -> bool:
-    """Check each model of the exercise as built; print the verdict once; True if everything is right."""
+    """Check each node of the exercise as built; print the verdict once; True if everything is right."""
     settings = settings or load_settings()
     built = _Built.read(settings.dbt_target_dir)
-    in_workspace = {
-        model.name: built.nodes.get(model.unique_id) for model in exercise.models
-        if str((built.nodes.get(model.unique_id) or {}).get("original_file_path", "")).startswith(workspace.FOLDERS)
-    }
-    written = {model.name for model in exercise.models for item in workspace.files(settings)
-               if Path(item).stem == model.name}
-    if not in_workspace and not written:
-        names = ", ".join(f"models/workspace/{model.name}.sql" for model in exercise.models)
+    found = {check.unique_id: built.in_workspace(check) for check in exercise.models}
+    if not _attempted(exercise, found, settings):
+        names = ", ".join(check.where for check in exercise.models)
         return not_attempted(exercise, f"write {names} in your workspace, build with `{exercise.build}`, then check")
     if exercise.debugging and _as_started(exercise, settings):
         return not_attempted(exercise, f"fix the file as dbt's message says, build with `{exercise.build}`, then check")
@@ -282,25 +570,19 @@ def check_build(exercise: BuildExercise, settings: Settings | None = None) -> bo
         ])
     problems: list[str] = []
     likely: str | None = None
-    for model in exercise.models:
-        node = in_workspace.get(model.name)
+    for check in exercise.models:
+        node = found[check.unique_id]
         if node is None:
             problems.append(
-                f"dbt does not know {model.name} yet: write models/workspace/{model.name}.sql (the file name is the "
-                f"model's name), then build with `{exercise.build}`."
+                f"dbt does not know {check.name} yet: write {check.where}, then build with `{exercise.build}`."
             )
             continue
-        problems += _structure_problems(model, node, built, settings)
-        build = _build_problems(model, built)
-        problems += build
-        if not build and model.materialized != "ephemeral":
-            data, cause = _data_problems(exercise, model, node)
-            problems += data
-            likely = likely or cause
+        found_problems, cause = _problems(exercise, check, node, built, settings)
+        problems += found_problems
+        likely = likely or cause
     if not problems:
-        names = ", ".join(model.name for model in exercise.models)
-        print(_report(exercise, [f"✅ Correct: {names} built as the exercise asks, with the right data."]))
-        return True
+        names = ", ".join(check.name for check in exercise.models)
+        return _passed(exercise, [f"✅ Correct: {names} built as the exercise asks."])
     lines = [f"❌ {problem}" for problem in problems]
     if likely:
         lines.append(f"💡 {likely}")
@@ -309,4 +591,13 @@ def check_build(exercise: BuildExercise, settings: Settings | None = None) -> bo
     return _fail(exercise, lines)
 
 
-__all__ = ["BuildExercise", "ModelCheck", "check_build"]
+__all__ = [
+    "BuildExercise",
+    "ExposureCheck",
+    "ModelCheck",
+    "NodeCheck",
+    "SingularTestCheck",
+    "SourceCheck",
+    "UnitTestCheck",
+    "check_build",
+]
