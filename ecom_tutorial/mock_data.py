@@ -14,12 +14,39 @@ import psycopg2.extensions
 from .errors import DataNotLoadedError, SettingsError
 from .settings import Settings, load_settings
 
-# Each raw table and its primary key, in load order.
-RAW_TABLES = {"products": "product_id", "customers": "customer_id", "orders": "order_id", "order_items": "order_item_id"}
+# Each raw table and its primary key, in load order. The shop's database exports the first four;
+# product_reviews (the review widget) and returns (the returns desk) came with version 2 of the data.
+RAW_TABLES = {
+    "products": "product_id",
+    "customers": "customer_id",
+    "orders": "order_id",
+    "order_items": "order_item_id",
+    "product_reviews": "review_id",
+    "returns": "return_id",
+}
+FIRST_VERSION_TABLES = ("products", "customers", "orders", "order_items")  # all an earlier load has
 CUSTOMERS_PER_SCALE = 10_000  # scale factor 1 gives exactly this many customers
 MAX_SCALE = 1_000  # 10 million customers, 50 million orders: more than a course machine can hold
 NEXT_DAY_BATCH_DATE = "2025-01-01"
 NEXT_DAY_BATCH_FILE = "next_day_batch.sql"
+
+
+class RawDataOutdatedError(DataNotLoadedError):
+    """The raw data was loaded by an earlier version of the course: some raw tables are missing.
+
+    `scale` is the scale it was loaded at, so that `ecom-tutorial up` reloads it at the same scale.
+    """
+
+    def __init__(self, missing: list[str], scale: int) -> None:
+        self.missing = missing
+        self.scale = scale
+        tables = ", ".join(f"raw_data.{table}" for table in missing)
+        super().__init__(
+            f"The raw data was loaded by an earlier version of the course: {tables} "
+            f"{'is' if len(missing) == 1 else 'are'} missing. Run `ecom-tutorial up` to reload it at the same "
+            f"scale ({scale}); it also drops the warehouse built on the old data, which `ecom-tutorial build` "
+            "(or the next lesson's setup) rebuilds."
+        )
 
 
 @dataclass(frozen=True)
@@ -64,14 +91,20 @@ def apply_next_day_batch(conn: psycopg2.extensions.connection, settings: Setting
 
 
 def raw_data_state(conn: psycopg2.extensions.connection) -> RawDataState:
-    """Row counts, scale and last order date; raises DataNotLoadedError if a raw table is missing."""
+    """Row counts, scale and last order date; raises DataNotLoadedError if a raw table is missing
+    (RawDataOutdatedError, a subclass, if only the tables of a later version of the data are)."""
     with conn.cursor() as cur:
         cur.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw_data' and table_name = any(%s)",
+            "select table_name from information_schema.tables where table_schema = 'raw_data' and table_name = any(%s)",
             (list(RAW_TABLES),),
         )
-        if cur.fetchone()[0] != len(RAW_TABLES):
+        present = {row[0] for row in cur.fetchall()}
+        missing = [table for table in RAW_TABLES if table not in present]
+        if not present.issuperset(FIRST_VERSION_TABLES):
             raise DataNotLoadedError("The raw data is not loaded yet: run `ecom-tutorial up` first.")
+        if missing:
+            cur.execute("select count(*) from raw_data.customers")
+            raise RawDataOutdatedError(missing, max(1, round(cur.fetchone()[0] / CUSTOMERS_PER_SCALE)))
         counts = {}
         for table in RAW_TABLES:
             cur.execute(f"select count(*) from raw_data.{table}")

@@ -105,6 +105,12 @@ def up(scale: int | None = None, *, reload: bool = False, settings: Settings | N
             if needs_load:
                 report = ownership.drop_project_objects(conn, settings)
                 _init_database(conn, settings)  # the schemas and grants it creates
+        except mock_data.RawDataOutdatedError as outdated:
+            # loaded by an earlier version of the course (a raw table is missing): replace it at its
+            # scale, and drop what was built on it, as for a new scale
+            needs_load, scale = True, scale or outdated.scale
+            report = ownership.drop_project_objects(conn, settings)
+            _init_database(conn, settings)
         except DataNotLoadedError:
             needs_load = True
         if needs_load:

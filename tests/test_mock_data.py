@@ -49,7 +49,14 @@ TABLE_KEYS = {
     "customers": "customer_id",
     "orders": "order_id",
     "order_items": "order_item_id",
+    "product_reviews": "review_id",
+    "returns": "return_id",
 }
+# the tables of the shop's own database: the next-day batch changes them (not reviews and returns)
+SHOP_TABLES = ("products", "customers", "orders", "order_items")
+RETURN_REASONS = {"damaged", "wrong size", "not as described", "changed mind", "arrived late"}
+# the 3 customers the next-day batch moves to another city without a new segment (scale 1)
+CITY_ONLY_CUSTOMERS = {2827, 4001, 5199}
 
 Connection = psycopg2.extensions.connection
 
@@ -96,7 +103,7 @@ def scalar(conn: Connection, sql: str, params: Any = None) -> Any:
 
 
 def row_counts(conn: Connection) -> tuple[int, ...]:
-    """Rows in products, customers, orders and order_items."""
+    """Rows in products, customers, orders, order_items, product_reviews and returns."""
     return query(conn, "select " + ", ".join(f"(select count(*) from raw_data.{table})" for table in TABLE_KEYS))[0]
 
 
@@ -160,7 +167,8 @@ def snapshot_and_run_batch(conn: Connection) -> BatchRun:
         for row in query(conn, "select product_id, category, list_price, unit_cost, updated_at from raw_data.products")
     }
     customers = {
-        row[0]: row[1:] for row in query(conn, "select customer_id, segment, updated_at from raw_data.customers")
+        row[0]: row[1:]
+        for row in query(conn, "select customer_id, city, state, segment, updated_at from raw_data.customers")
     }
     max_ids = query(
         conn, "select (select max(order_id) from raw_data.orders), (select max(order_item_id) from raw_data.order_items)"
@@ -321,7 +329,9 @@ def test_campaign_windows_in_sql_match_the_seed() -> None:
 
 def test_exact_counts_at_scale_1(base: Connection) -> None:
     counts = row_counts(base)
-    assert counts == (100, 10_000, 50_000, 150_000), f"products, customers, orders, items = {counts}"
+    assert counts == (100, 10_000, 50_000, 150_000, 3_143, 8_746), (
+        f"products, customers, orders, items, reviews, returns = {counts}"
+    )
 
 
 def test_categories_are_the_seed_categories(base: Connection) -> None:
@@ -341,6 +351,10 @@ def test_allowed_values(base: Connection) -> None:
     assert statuses == {"completed", "shipped", "pending", "cancelled", "returned"}, statuses
     segments = {row[0] for row in query(base, "select distinct segment from raw_data.customers")}
     assert segments == {"consumer", "small_business", "corporate"}, segments
+    reasons = {row[0] for row in query(base, "select distinct return_reason from raw_data.returns")}
+    assert reasons == RETURN_REASONS, reasons
+    ratings = {row[0] for row in query(base, "select distinct rating from raw_data.product_reviews")}
+    assert ratings == {1, 2, 3, 4, 5}, ratings
     campaign_ids = {row[0] for row in query(base, "select distinct campaign_id from raw_data.orders")}
     seed_ids = {int(row["campaign_id"]) for row in read_seed("campaign_metadata.csv")}
     assert campaign_ids - {None} == seed_ids, f"campaigns with orders: {campaign_ids}, seed: {seed_ids}"
@@ -398,6 +412,57 @@ CONSISTENCY_RULES = {
     """,
     "no product twice in one order": """
         select order_id, product_id from raw_data.order_items group by 1, 2 having count(*) > 1
+    """,
+    "a review follows an order of that customer that contains that product": """
+        select review_id from raw_data.product_reviews as reviews
+        where not exists (
+            select from raw_data.orders
+            inner join raw_data.order_items on orders.order_id = order_items.order_id
+            where orders.customer_id = reviews.customer_id
+                and order_items.product_id = reviews.product_id
+                and orders.status in ('completed', 'returned')
+                and orders.order_date < reviews.reviewed_at
+        )
+    """,
+    "ratings are 1 to 5 stars, a customer reviews a product once, never after the last order day": """
+        select review_id from raw_data.product_reviews
+        where rating not between 1 and 5
+            or coalesce(review_title, '') = ''
+            or reviewed_at::date > (select max(order_date)::date from raw_data.orders where order_date < '2025-01-01')
+            or (customer_id, product_id) in (
+                select customer_id, product_id from raw_data.product_reviews group by 1, 2 having count(*) > 1
+            )
+    """,
+    "every line of every returned order is returned once, and only those": """
+        select coalesce(returns.order_item_id, lines.order_item_id)
+        from raw_data.returns
+        full join (
+            select order_items.order_item_id
+            from raw_data.order_items
+            inner join raw_data.orders on order_items.order_id = orders.order_id
+            where orders.status = 'returned'
+        ) as lines on returns.order_item_id = lines.order_item_id
+        where returns.order_item_id is null or lines.order_item_id is null
+    """,
+    "a return matches its order line, 2 to 30 days after the order, before the status changed": """
+        select returns.return_id
+        from raw_data.returns
+        inner join raw_data.order_items on returns.order_item_id = order_items.order_item_id
+        inner join raw_data.orders on order_items.order_id = orders.order_id
+        where returns.order_id <> order_items.order_id
+            or returns.product_id <> order_items.product_id
+            or returns.returned_at < orders.order_date + interval '2 days'
+            or returns.returned_at > orders.order_date + interval '30 days'
+            or returns.returned_at > orders.updated_at
+    """,
+    "the refund is the line total, half of it for 'changed mind'": """
+        select returns.return_id, returns.return_reason, returns.refund_amount, order_items.line_total
+        from raw_data.returns
+        inner join raw_data.order_items on returns.order_item_id = order_items.order_item_id
+        where returns.refund_amount <> case
+            when returns.return_reason = 'changed mind' then round(order_items.line_total / 2, 2)
+            else order_items.line_total
+        end
     """,
 }
 
@@ -589,14 +654,22 @@ def test_reporter_can_read_but_not_write(pg18_server: Any, base: Connection) -> 
     assert {"raw_data", "analytics_dev"} <= schemas, schemas
 
 
-def test_scale_2_doubles_customers_orders_and_items(pg18_scale2: Connection) -> None:
+def test_scale_2_doubles_customers_orders_and_items(base: Connection, pg18_scale2: Connection) -> None:
     bad_totals = scalar(
         pg18_scale2,
         "select count(*) from raw_data.orders o "
         "where o.total_amount <> (select sum(line_total) from raw_data.order_items i where i.order_id = o.order_id)",
     )
-    counts = (*row_counts(pg18_scale2), bad_totals)
+    *counts, reviews, returns = row_counts(pg18_scale2)
+    counts = (*counts, bad_totals)
     assert counts == (100, 20_000, 100_000, 300_000, 0), f"products, customers, orders, items, bad totals = {counts}"
+    # reviews and returns come from the order lines: about twice as many as at scale 1
+    *_, reviews_1, returns_1 = row_counts(base)
+    assert 1.7 < reviews / reviews_1 < 2.3 and 1.7 < returns / returns_1 < 2.3, (reviews, reviews_1, returns, returns_1)
+    for rule in ("every line of every returned order is returned once, and only those",
+                 "a review follows an order of that customer that contains that product"):
+        offending = query(pg18_scale2, CONSISTENCY_RULES[rule] + " limit 5")
+        assert not offending, f"scale 2, rule violated: {rule}; examples: {offending}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -608,7 +681,7 @@ def test_batch_twice_changes_nothing_the_second_time(pg18_batch: tuple[Connectio
     _, run = pg18_batch
     assert run.after_once != run.before, "the batch changed nothing"
     changed = {table for table in run.before if run.before[table] != run.after_once[table]}
-    assert changed == set(TABLE_KEYS), f"the batch should change every table, changed: {changed}"
+    assert changed == set(SHOP_TABLES), f"the batch should change the shop's tables (only), changed: {changed}"
     assert run.after_twice == run.after_once, "running the batch a second time changed the data"
 
 
@@ -665,16 +738,24 @@ def test_batch_keeps_every_consistency_rule(pg18_batch: tuple[Connection, BatchR
     assert not late, f"orders before sign-up or updated before placed: {late}"
 
 
-def test_batch_changes_customer_segments(pg18_batch: tuple[Connection, BatchRun]) -> None:
+def test_batch_changes_customer_segments_and_cities(pg18_batch: tuple[Connection, BatchRun]) -> None:
+    """25 customers change segment; 3 others move to another city of their state and keep their segment
+    (lesson 06: a snapshot gets a new version even when the segment did not change)."""
     conn, run = pg18_batch
-    changed = [
-        (customer_id, run.customers_before[customer_id], (segment, updated_at))
-        for customer_id, segment, updated_at in query(conn, "select customer_id, segment, updated_at from raw_data.customers")
-        if (segment, updated_at) != run.customers_before[customer_id]
-    ]
-    assert len(changed) == 25, f"{len(changed)} customers changed"
-    for customer_id, (old_segment, _), (new_segment, updated_at) in changed:
-        assert new_segment != old_segment, f"customer {customer_id} kept segment {old_segment}"
+    changed = {
+        customer_id: (run.customers_before[customer_id], (city, state, segment, updated_at))
+        for customer_id, city, state, segment, updated_at in query(
+            conn, "select customer_id, city, state, segment, updated_at from raw_data.customers"
+        )
+        if (city, state, segment, updated_at) != run.customers_before[customer_id]
+    }
+    assert len(changed) == 28, f"{len(changed)} customers changed"
+    segment_changes = {key for key, (old, new) in changed.items() if old[2] != new[2]}
+    city_changes = {key for key, (old, new) in changed.items() if old[0] != new[0]}
+    assert len(segment_changes) == 25 and not segment_changes & city_changes, (segment_changes, city_changes)
+    assert city_changes == CITY_ONLY_CUSTOMERS, f"the city-only moves are {city_changes}: update lesson 06 and this test"
+    for customer_id, ((_, old_state, _, _), (_, new_state, _, updated_at)) in changed.items():
+        assert new_state == old_state, f"customer {customer_id} moved from {old_state} to {new_state}"
         assert updated_at.date() == NEXT_DAY, f"customer {customer_id} updated_at {updated_at}"
 
 

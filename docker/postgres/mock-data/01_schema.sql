@@ -5,9 +5,13 @@
 -- The foreign keys (orders -> customers, order_items -> orders and products) and the secondary
 -- indexes are added by 06_constraints.sql, after the bulk load: checking 1.5 million rows
 -- (scale 10) in one set-based pass is much faster than checking them one by one while inserting.
+-- product_reviews (07_product_reviews.sql) and returns (08_returns.sql) come from two other
+-- systems of the shop, the review widget and the returns desk; each file adds its own keys at its end.
 
 create schema if not exists raw_data;
 
+drop table if exists raw_data.returns cascade;
+drop table if exists raw_data.product_reviews cascade;
 drop table if exists raw_data.order_items cascade;
 drop table if exists raw_data.orders cascade;
 drop table if exists raw_data.customers cascade;
@@ -62,5 +66,26 @@ create table raw_data.order_items (
     unit_cost       numeric(10, 2) not null, -- unit cost at the time of the order
     discount_amount numeric(10, 2) not null,
     line_total      numeric(12, 2) not null, -- quantity * unit_price - discount_amount
+    _loaded_at      timestamptz not null default now()
+);
+
+create table raw_data.product_reviews (
+    review_id       integer primary key,
+    product_id      integer not null,        -- -> products (foreign key added by 07_product_reviews.sql)
+    customer_id     integer not null,        -- -> customers (foreign key added by 07_product_reviews.sql)
+    rating          integer not null,        -- 1 (bad) .. 5 (excellent) stars
+    review_title    text not null,           -- the headline the customer typed
+    reviewed_at     timestamp not null,      -- after an order of this customer that contained this product
+    _loaded_at      timestamptz not null default now()
+);
+
+create table raw_data.returns (
+    return_id       integer primary key,
+    order_id        integer not null,        -- -> orders (foreign key added by 08_returns.sql)
+    order_item_id   integer not null unique, -- -> order_items: one return per returned order line
+    product_id      integer not null,        -- -> products (foreign key added by 08_returns.sql)
+    returned_at     timestamp not null,      -- when the parcel came back: 2 to 30 days after the order
+    return_reason   text not null,           -- damaged | wrong size | not as described | changed mind | arrived late
+    refund_amount   numeric(10, 2) not null, -- the line total; half of it for 'changed mind'
     _loaded_at      timestamptz not null default now()
 );

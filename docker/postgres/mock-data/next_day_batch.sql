@@ -4,12 +4,14 @@
 --   * 60 x scale new orders, all dated 2025-01-01, with their order lines; order_id and
 --     order_item_id continue after the base data, and the lines use the prices of that day;
 --   * 25 customers (whatever the scale) move to another segment (updated_at = 2025-01-01 ...);
+--   * 3 other customers (whatever the scale) move to another city of the same state and keep
+--     their segment: a change a snapshot records although the segment did not change;
 --   * 5 products get a new list price and 1 product moves to another category
 --     (updated_at = 2025-01-01 ...).
 --
 -- Deterministic and idempotent: running it a second time changes nothing.
 --   * Who changes is chosen by a hash of ids and of columns the batch never changes
---     (created_at, is_active, name), so a second run picks the same rows.
+--     (created_at, state, is_active, name), so a second run picks the same rows.
 --   * A row is only changed if it has not been changed by the batch yet
 --     (updated_at < 2025-01-01), so a new price is never computed from an already new price.
 --   * New orders and lines are inserted with `on conflict do nothing`.
@@ -72,6 +74,45 @@ from (
     limit 25
 ) as chosen
 where customers.customer_id = chosen.customer_id
+    and customers.updated_at < timestamp '2025-01-01 00:00:00';
+
+-- 3b. Three other customers move to another city of their state (Houston -> Austin, ...) and keep
+--     their segment. They are chosen among the customers of states with two or more cities in
+--     03_customers.sql, by their id and state (never changed), leaving out the segment changers.
+update raw_data.customers as customers
+set
+    city = moves.new_city,
+    updated_at = timestamp '2025-01-01 10:00:00'
+        + make_interval(secs => mod(pg_temp.ecom_hash('next-day:city-time:' || customers.customer_id), 28800))
+from (
+    values
+        ('TX', 'Houston', 'Austin'), ('TX', 'Austin', 'Dallas'), ('TX', 'Dallas', 'San Antonio'),
+        ('TX', 'San Antonio', 'Houston'),
+        ('CA', 'Los Angeles', 'San Diego'), ('CA', 'San Diego', 'San Francisco'),
+        ('CA', 'San Francisco', 'Los Angeles'),
+        ('FL', 'Jacksonville', 'Miami'), ('FL', 'Miami', 'Orlando'), ('FL', 'Orlando', 'Jacksonville'),
+        ('PA', 'Philadelphia', 'Pittsburgh'), ('PA', 'Pittsburgh', 'Philadelphia'),
+        ('NC', 'Charlotte', 'Raleigh'), ('NC', 'Raleigh', 'Charlotte')
+) as moves (state, old_city, new_city),
+(
+    select customer_id
+    from raw_data.customers
+    where created_at < timestamp '2025-01-01 00:00:00'
+        and state in ('TX', 'CA', 'FL', 'PA', 'NC')
+        and customer_id not in (
+            -- the segment changers of step 3 (the same pick)
+            select customer_id
+            from raw_data.customers
+            where created_at < timestamp '2025-01-01 00:00:00'
+            order by pg_temp.ecom_hash('next-day:segment:' || customer_id), customer_id
+            limit 25
+        )
+    order by pg_temp.ecom_hash('next-day:city:' || customer_id), customer_id
+    limit 3
+) as chosen
+where customers.customer_id = chosen.customer_id
+    and customers.state = moves.state
+    and customers.city = moves.old_city
     and customers.updated_at < timestamp '2025-01-01 00:00:00';
 
 -- 4. The day's orders and their lines, built once in a temporary table.
