@@ -42,9 +42,10 @@ def layer_of(node: dict[str, Any]) -> int:
     if kind == "exposure":
         return 6
     folders = node.get("fqn", [])[1:-1]  # fqn: project, folders..., name
-    if "staging" in folders:
+    # the learner's workspace is one folder: its models' layer is in their names, as the structure guide names them
+    if "staging" in folders or ("workspace" in folders and node["name"].startswith("stg_")):
         return 1
-    if "intermediate" in folders:
+    if "intermediate" in folders or ("workspace" in folders and node["name"].startswith("int_")):
         return 2
     if "analytics" in folders:
         return 5

@@ -14,10 +14,13 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from .errors import EcomTutorialError
 from .settings import Settings, load_settings, scoped_environ
+
+if TYPE_CHECKING:  # imported where used: nbformat is slow to import and the CLI rarely needs it
+    import nbformat
 
 KERNEL_NAME = "python3"
 CELL_TIMEOUT_SECONDS = 600
@@ -200,7 +203,7 @@ def execute_notebooks(
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*(.*)$")
 
 
-def strip_outputs(notebook: "nbformat.NotebookNode") -> "nbformat.NotebookNode":
+def strip_outputs(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Remove outputs and execution counts (notebooks are committed without them)."""
     for cell in notebook.cells:
         if cell.cell_type == "code":
@@ -237,7 +240,7 @@ def stub_source(solution: str) -> str:
     return "\n".join(comments + body)
 
 
-def learner_copy(solution: "nbformat.NotebookNode", source_name: str) -> "nbformat.NotebookNode":
+def learner_copy(solution: nbformat.NotebookNode, source_name: str) -> nbformat.NotebookNode:
     """The learner's version of a solution notebook: solution code cells become stubs, solution
     markdown cells (explanations of the answer) are dropped, outputs are stripped."""
     import copy
@@ -263,7 +266,7 @@ def learner_copy(solution: "nbformat.NotebookNode", source_name: str) -> "nbform
     return notebook
 
 
-def cells_digest(notebook: "nbformat.NotebookNode") -> str:
+def cells_digest(notebook: nbformat.NotebookNode) -> str:
     """A digest of the cells' types and sources: what a learner changes by writing in the notebook."""
     import hashlib
 
@@ -302,7 +305,7 @@ def learner_path(solution: Path) -> Path:
     return solution.parent.parent / solution.name
 
 
-def _dump(notebook: "nbformat.NotebookNode") -> str:
+def _dump(notebook: nbformat.NotebookNode) -> str:
     import nbformat
 
     return nbformat.writes(notebook) + "\n"

@@ -11,6 +11,7 @@ import errno
 import io
 import json
 import os
+import re
 import sys
 import warnings
 from contextlib import nullcontext
@@ -29,6 +30,8 @@ FAILED_STATUSES = {"error", "fail", "runtime error"}
 # dbt commands that never touch the database, so they need not wait for another run's lock
 # (`debug` only opens a connection to test it; `docs serve` only serves files).
 NO_DATABASE_COMMANDS = {"deps", "parse", "ls", "list", "clean", "init", "debug", "help"}
+# Error events that only repeat the exception dbt raises (DbtResult.exception has the text already).
+REPEATS_THE_EXCEPTION = {"MainEncounteredError", "MainStackTrace"}
 # What libpq / PostgreSQL say when the connection goes away under a run.
 CONNECTION_LOST = (
     "server closed the connection unexpectedly",
@@ -44,7 +47,12 @@ CONNECTION_LOST = (
 
 @dataclass
 class DbtResult:
-    """What a dbt command did: one row per node in `table`, plus the warnings it logged."""
+    """What a dbt command did: one row per node in `table`, plus the warnings and errors it logged.
+
+    `errors` are dbt's error messages that its exception does not carry: e.g. why an inline query
+    could not be parsed ("depends on a node named 'x' which was not found"), where the exception
+    says only "Error parsing inline query".
+    """
 
     command: list[str]
     success: bool
@@ -53,6 +61,7 @@ class DbtResult:
     raw: Any = None  # dbt's own result object (a RunExecutionResult, a Manifest, ...)
     exception: BaseException | None = None  # what dbt raised, if it stopped before or between nodes
     unmatched_selectors: list[str] = field(default_factory=list)  # --select values that matched no node
+    errors: list[str] = field(default_factory=list)  # dbt's logged error messages, as dbt wrote them
 
     def summary(self) -> str:
         """One line like `PASS=42 WARN=0 ERROR=0 SKIP=0 NO-OP=1 TOTAL=43`, as dbt prints it."""
@@ -79,12 +88,15 @@ class _Progress:
         self.enabled = enabled and not os.environ.get("TQDM_DISABLE")
         self.bar: Any = None
         self.warnings: list[str] = []
+        self.errors: list[str] = []
         self.unmatched_selectors: list[str] = []
 
     def __call__(self, event: Any) -> None:
         name = event.info.name
         if event.info.level == "warn":
             self.warnings.append(event.info.msg)
+        elif event.info.level == "error" and name not in REPEATS_THE_EXCEPTION:
+            self.errors.append(event.info.msg)
         if name == "NoNodesForSelectionCriteria":
             self.unmatched_selectors.append(event.data.spec_raw)
         if not self.enabled:
@@ -198,6 +210,7 @@ def run_dbt(
         outcome.result,
         exception,
         progress_callback.unmatched_selectors,
+        progress_callback.errors,
     )
     error = failure_of(result, settings)
     if check and error is not None:
@@ -278,16 +291,36 @@ def failure_of(result: DbtResult, settings: Settings | None = None) -> DbtRunErr
     return None
 
 
+def _shown_command(command: list[str]) -> str:
+    """The command as a learner would recognise it: an `--inline` query (the learner's own SQL, maybe long)
+    is left out."""
+    shown = []
+    for previous, arg in zip(["", *command], command):
+        shown.append("<your SQL>" if previous == "--inline" else arg)
+    return " ".join(shown)
+
+
+def _dbt_said(result: DbtResult, exception: BaseException | None, failures: list[tuple[str, str]]) -> list[str]:
+    """dbt's own messages, unabridged and in the order dbt prints them: the errors it logged before it
+    stopped (when no node failed: a node's failure has its message already), then the exception."""
+    text = str(exception or "")
+    said = [] if failures else [error for error in result.errors if error.strip() and error.strip() not in text]
+    return said + ([text] if exception is not None else [])
+
+
 def _failure(result: DbtResult, exception: BaseException | None, settings: Settings) -> DbtRunError:
     failed = result.table[result.table["status"].isin(FAILED_STATUSES)]
     failures = [(row.node, row.message) for row in failed.itertuples()]
-    lines = [f"dbt {' '.join(result.command)} failed."]
+    lines = [f"dbt {_shown_command(result.command)} failed."]
     lines += [f"  - {node}: {message}" for node, message in failures]
-    if exception is not None:
-        lines.append(f"  dbt said: {exception}")
+    said = _dbt_said(result, exception, failures)
+    if said:
+        lines.append("  dbt said: " + "\n".join(said))
     from .workspace import explain_failure  # a learner's own file: name it, its line, and how to fix or set it aside
 
-    lines.append(explain_failure("\n".join(lines), not failures, settings) or _advice(failures, exception, settings))
+    text = "\n".join(lines)
+    advice = explain_failure(text, not failures, settings) or _advice(failures, exception, settings, result.command, text)
+    lines.append(advice)
     return DbtRunError("\n".join(lines), failures)
 
 
@@ -307,9 +340,22 @@ def _disk_full(exception: BaseException | None) -> OSError | None:
     return None
 
 
-def _advice(failures: list[tuple[str, str]], exception: BaseException | None, settings: Settings) -> str:
-    """What to do next, fitted to what went wrong: a node, the connection, a full disk, or else dbt's log."""
-    text = "\n".join([str(exception or ""), *(message for _, message in failures)]).lower()
+_MISSING_NODE = re.compile(r"depends on a node named '([^']+)'")
+
+
+_FAILED_TEST = re.compile(r"got \d+ results?, configured to (?:fail|warn)", re.IGNORECASE)  # a data test's verdict
+
+
+def _advice(
+    failures: list[tuple[str, str]],
+    exception: BaseException | None,
+    settings: Settings,
+    command: list[str] | None = None,
+    said: str = "",
+) -> str:
+    """What to do next, fitted to what went wrong: a node, the connection, a full disk, an inline query
+    (its Jinja), or else dbt's log. `said` is dbt's message as shown above the advice."""
+    text = "\n".join([str(exception or ""), said, *(message for _, message in failures)]).lower()
     local = _disk_full(exception)
     if local is not None:
         where = Path(local.filename).parent if local.filename else settings.dbt_target_dir
@@ -324,6 +370,25 @@ def _advice(failures: list[tuple[str, str]], exception: BaseException | None, se
         return (
             "The database connection dropped: is the server running? `ecom-tutorial status` tells; "
             "then run the command again."
+        )
+    if command and "--inline" in command:
+        missing = _MISSING_NODE.search(said)
+        if missing:
+            return (
+                f"`ref('{missing.group(1)}')` names a model that does not exist: check its spelling "
+                "(`run_dbt([\"ls\", \"--resource-type\", \"model\"])` lists them all)."
+            )
+        if failures:  # it compiled and ran: the database refused the query itself
+            return "The error is in your SQL (dbt calls it inline_query): fix it as the message above says, then run it again."
+        return (
+            "The error is in the Jinja of your SQL (`{{ ... }}`, `{% ... %}`), not in a project file: "
+            "dbt's message above says what it could not understand."
+        )
+    if failures and all(_FAILED_TEST.search(message) for _, message in failures):
+        return (
+            "A failing data test found rows that break its rule: its compiled SQL (under target/compiled/) returns "
+            "them, and `--store-failures` keeps them in a table. "
+            "Decide whether the model or the rule is wrong, fix that, and run the command again."
         )
     if failures:
         return (

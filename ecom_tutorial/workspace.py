@@ -37,6 +37,7 @@ MAX_SET_ASIDE_ROUNDS = 10  # set_aside_broken: at most this many broken files in
 # "Error reading ecom_dbt_tutorial: workspace/x.yml", "line 3", "line 3, column 5".
 _LINE = re.compile(r"\bline (\d+)\b")  # dbt's; PostgreSQL's "LINE 7" counts lines of the compiled SQL
 _MISSING_REF = re.compile(r"depends on a node named '([^']+)'")
+_UNIT_TEST = re.compile(r"\bunit_test\.|\bunit[ _]test\b", re.IGNORECASE)
 
 
 class WorkspaceError(EcomTutorialError):
@@ -224,12 +225,18 @@ def explain_failure(text: str, stops_every_command: bool, settings: Settings | N
     line = _line_of(text, relative_path, settings)
     where = f"{relative_path}, line {line}" if line else relative_path
     missing = _MISSING_REF.search(text)
-    what = (
-        f"`ref('{missing.group(1)}')` names a model that does not exist: check its spelling "
-        "(`run_dbt([\"ls\", \"--resource-type\", \"model\"])` lists them all)"
-        if missing
-        else "read dbt's message above: it says what it could not understand"
-    )
+    if missing and _UNIT_TEST.search(text):  # a unit test's model reads an input the test does not mock
+        what = (
+            f"your unit test gives no rows for `ref('{missing.group(1)}')`, which its model reads: a unit test "
+            f"mocks every input of the model, so add `- input: ref('{missing.group(1)}')` with its `rows:` under `given:`"
+        )
+    elif missing:
+        what = (
+            f"`ref('{missing.group(1)}')` names a model that does not exist: check its spelling "
+            "(`run_dbt([\"ls\", \"--resource-type\", \"model\"])` lists them all)"
+        )
+    else:
+        what = "read dbt's message above: it says what it could not understand"
     advice = [f"The error is in your file {where} (in dbt_project/): {what}.",
               "Fix the file (in JupyterLab's editor, or with `workspace.write`) and run the cell again."]
     if stops_every_command:

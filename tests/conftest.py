@@ -265,3 +265,35 @@ def copy_of_the_project(destination: Path) -> Path:
     shutil.copy2(REPO / "profiles.yml", destination / "profiles.yml")
     (destination / "docker").symlink_to(REPO / "docker")
     return destination
+
+
+@contextmanager
+def package_on_a_project_copy(folder: Path) -> Iterator[Path]:
+    """The package (and dbt) pointed at a copy of the project in `folder` (`copy_of_the_project`), with its own
+    dbt target folder and lenient exercise checks, while the block runs; yields the copy's dbt_project/."""
+    from ecom_tutorial import exercises
+
+    copy_of_the_project(folder / "checkout")
+    with pytest.MonkeyPatch.context() as patch, dbt_target(folder / "target"):
+        patch.setenv("ECOM_PROJECT_DIR", str(folder / "checkout"))
+        exercises.configure(strict=False)
+        try:
+            yield folder / "checkout" / "dbt_project"
+        finally:
+            exercises.configure(None)
+
+
+def only_in_the_workspace(files: dict[str, str]) -> None:
+    """Empty the learner's workspace, then write these files (path relative to dbt_project/ -> text) into it."""
+    from ecom_tutorial import workspace
+
+    for item in workspace.files():
+        workspace.path(item).unlink()
+    for path, text in files.items():
+        workspace.write(path, text)
+
+
+def build_in_the_workspace(files: dict[str, str], select: list[str]) -> ecom_tutorial.DbtResult:
+    """`only_in_the_workspace(files)`, then `dbt build --select ...` (a failure is kept in the result, not raised)."""
+    only_in_the_workspace(files)
+    return ecom_tutorial.run_dbt(["build", "--select", *select], progress=False, check=False)

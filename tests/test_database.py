@@ -9,12 +9,10 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-import psycopg2
 import pytest
-
 from conftest import run_cli
+
 from ecom_tutorial import database, load_settings
 from ecom_tutorial.errors import DatabaseAuthError, DatabaseUnavailableError
 

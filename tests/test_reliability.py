@@ -330,7 +330,7 @@ def lenient_checks() -> Iterator[None]:
 def test_the_checker_refuses_sql_that_writes_and_says_so(built_warehouse, lenient_checks, capsys):
     before = _counts()
     for sql, verb in WRITES.items():
-        assert exercises.check("03.1", sql) is False
+        assert not exercises.check("03.1", sql)
         out = capsys.readouterr().out
         assert f"Checking never writes: your SQL tries to {verb}" in out, out
         assert "one SELECT" in out
@@ -338,14 +338,14 @@ def test_the_checker_refuses_sql_that_writes_and_says_so(built_warehouse, lenien
 
 
 def test_the_checker_refuses_several_statements(built_warehouse, lenient_checks, capsys):
-    assert exercises.check("03.1", "select 1; select 2") is False
+    assert not exercises.check("03.1", "select 1; select 2")
     assert "Your SQL has 2 statements" in capsys.readouterr().out
 
 
 def test_the_checker_runs_read_only_even_past_its_statement_check(built_warehouse, monkeypatch):
     """The server refuses too: the session's default and the transaction are read-only."""
     before = _counts()
-    monkeypatch.setattr(exercises, "_refuse_unless_one_query", lambda text: None)
+    monkeypatch.setattr(exercises.sql_answers, "_refuse_unless_one_query", lambda text: None)
     for sql in list(WRITES)[:4]:
         with pytest.raises(Exception, match="read-only transaction"):
             exercises.run_sql(sql)
@@ -355,7 +355,7 @@ def test_the_checker_runs_read_only_even_past_its_statement_check(built_warehous
 def test_jinja_in_an_answer_cannot_run_sql(built_warehouse, lenient_checks, capsys, tmp_path):
     with dbt_target(tmp_path / "target"):
         answer = "{% do run_query('create table raw_data.orders_copy (x int)') %} select 1 as x"
-        assert exercises.check("03.1", answer) is False
+        assert not exercises.check("03.1", answer)
     assert "your Jinja runs SQL while it compiles" in capsys.readouterr().out
     assert _counts()[2] is None, "the Jinja created a table"
 

@@ -125,6 +125,30 @@ def test_a_missing_ref_is_found_on_its_line_and_set_aside_broken_recovers(projec
 
 
 @pytest.mark.usefixtures("built_warehouse")
+def test_a_unit_test_that_does_not_mock_an_input_gets_advice_about_given(project: Path) -> None:
+    """dbt reports a unit test's unmocked input as a missing node: the advice must not say the model is missing."""
+    workspace.write("models/workspace/my_order_count.sql", "select count(*) as orders from {{ ref('stg_ecommerce__orders') }}")
+    workspace.write(
+        "models/workspace/_my_order_count.yml",
+        """
+        unit_tests:
+          - name: my_order_count_counts
+            model: my_order_count
+            given: []
+            expect:
+              rows:
+                - {orders: 0}
+        """,
+    )
+    with pytest.raises(ecom_tutorial.DbtRunError) as raised:
+        ecom_tutorial.run_dbt(["build", "--select", "my_order_count"], progress=False)
+    message = str(raised.value)
+    assert "depends on a node named 'stg_ecommerce__orders' which was not found" in message, message
+    assert "your unit test gives no rows for `ref('stg_ecommerce__orders')`" in message, message
+    assert "names a model that does not exist" not in message
+
+
+@pytest.mark.usefixtures("built_warehouse")
 def test_a_failing_workspace_model_is_named_without_the_set_aside_advice(project: Path) -> None:
     workspace.write("models/workspace/my_broken.sql", "select no_such_column from {{ ref('stg_ecommerce__orders') }}")
     with pytest.raises(ecom_tutorial.DbtRunError) as raised:
@@ -189,3 +213,15 @@ def test_regenerating_keeps_a_learner_notebook_with_the_learners_work(course: Pa
     assert f"{learner}: your version is kept as {backup.name}" in written
     assert "Another one." in learner.read_text() and "select 2" not in learner.read_text()
     assert notebooks.sync_learner_copies(check_only=True) == []
+
+
+def test_regenerating_never_touches_the_learners_workspace_files(course: Path) -> None:
+    """`ecom-tutorial exercises` writes learner notebooks only: a workspace file of the learner's survives it,
+    even with --force."""
+    mine = course.parent / "dbt_project" / "models" / "workspace" / "my_model.sql"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("select 1 as mine\n")
+    notebooks.sync_learner_copies()
+    notebooks.sync_learner_copies(force=True)
+    assert mine.read_text() == "select 1 as mine\n"
+    assert [path.name for path in mine.parent.iterdir()] == ["my_model.sql"]

@@ -46,6 +46,7 @@ from . import (
     not_attempted,
     run_sql,
 )
+from .sql_answers import parse
 
 PROJECT = "ecom_dbt_tutorial"  # dbt_project.yml's name: the first part of every node's unique_id
 # Why a model of each layer has its materialization, said when a build has another one.
@@ -57,6 +58,8 @@ MATERIALIZATION_ADVICE = {
     "built): `{{ config(materialized='ephemeral') }}`",
     "incremental": "it must process only new rows: `{{ config(materialized='incremental', unique_key=...) }}`",
 }
+# dbt commands that write run_results.json without building: a check right after one has no build to read
+BUILDS_NOTHING = {"compile", "generate", "show", "list", "ls", "parse"}
 _INPUT = re.compile(r"""^\s*(ref|source)\(\s*(['"][^'"]+['"](?:\s*,\s*['"][^'"]+['"])?)\s*\)\s*$""")
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/|\{#.*?#\}", re.DOTALL)
 
@@ -208,6 +211,7 @@ class _Built:
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     freshness: dict[str, dict[str, Any]] = field(default_factory=dict)
+    command: str | None = None  # the last dbt command that wrote run results: "build", "run", "compile", ...
 
     @classmethod
     def read(cls, target: Path) -> _Built:
@@ -223,9 +227,10 @@ class _Built:
             for section in ("nodes", "sources", "unit_tests", "exposures")
             for unique_id, node in (manifest.get(section) or {}).items()
         }
-        results = {item["unique_id"]: item for item in load("run_results.json").get("results", [])}
+        run_results = load("run_results.json")
+        results = {item["unique_id"]: item for item in run_results.get("results", [])}
         freshness = {item["unique_id"]: item for item in load("sources.json").get("results", [])}
-        return cls(nodes, results, freshness)
+        return cls(nodes, results, freshness, (run_results.get("args") or {}).get("which"))
 
     def tests_of(self, unique_id: str) -> list[dict[str, Any]]:
         """The generic tests declared on a model (attached to it) or on a source (depending on it alone)."""
@@ -290,10 +295,13 @@ def _tests_problems(name: str, unique_id: str, tests: tuple[tuple[str, str], ...
         ((test.get("column_name") or "").lower(), (test.get("test_metadata") or {}).get("name"))
         for test in built.tests_of(unique_id)
     }
-    missing = [f"{test} on {column}" for column, test in tests if (column, test) not in declared]
+    missing = [f"{test} on {column or 'the model'}" for column, test in tests if (column, test) not in declared]
     if not missing:
         return []
-    return [f"{name} lacks the test(s) {', '.join(missing)}: declare them under the column's `data_tests:` in your YAML."]
+    return [
+        f"{name} lacks the test(s) {', '.join(missing)}: declare them under `data_tests:` in your YAML (a column's "
+        "tests under the column, a test of several columns under the model's name)."
+    ]
 
 
 def _config_value(config: dict[str, Any], key: str) -> Any:
@@ -421,7 +429,8 @@ def _data_problems(exercise: BuildExercise, model: ModelCheck, node: dict[str, A
     if comparison.ok:
         return problems, None
     problems += [f"{model.name}: {problem}" for problem in comparison.problems]
-    return problems, diagnose(data, actual)
+    compiled = node.get("compiled_code") or ""  # what dbt ran: a mistake's cause shows in it (Mistake.in_sql)
+    return problems, diagnose(data, actual, parse(compiled) if compiled else None)
 
 
 def _model_problems(
@@ -432,7 +441,24 @@ def _model_problems(
     if build or model.materialized == "ephemeral":
         return problems + build, None
     data, cause = _data_problems(exercise, model, node)
-    return problems + data, cause
+    return problems + data + _rewrote_everything(model, node, built), cause
+
+
+def _rewrote_everything(model: ModelCheck, node: dict[str, Any], built: _Built) -> list[str]:
+    """An incremental run that processed as many rows as the table holds did a full build's work."""
+    if not model.incremental_run:
+        return []
+    processed = (built.results.get(model.unique_id, {}).get("adapter_response") or {}).get("rows_affected")
+    try:
+        rows = int(run_sql(f"select count(*) as n from {_relation(node)}")["n"].iloc[0])
+    except _AnswerDidNotRun:
+        return []
+    if processed is None or rows == 0 or processed < rows:
+        return []
+    return [
+        f"The incremental build of {model.name} processed {processed:,} rows, all {rows:,} of the table: it did a full "
+        "build's work. Inside `{% if is_incremental() %}`, keep only the rows that can have changed since the last run."
+    ]
 
 
 def _source_problems(check: SourceCheck, node: dict[str, Any], built: _Built) -> list[str]:
@@ -547,9 +573,16 @@ def _as_started(exercise: BuildExercise, settings: Settings) -> bool:
 
 
 def _attempted(exercise: BuildExercise, found: dict[str, dict[str, Any] | None], settings: Settings) -> bool:
-    """Something of the exercise is in the manifest, or a workspace file is named after what it builds."""
-    names = {check.name for check in exercise.models}
-    return any(found.values()) or any(Path(item).stem in names for item in workspace.files(settings))
+    """Something of the exercise is in the manifest, or a workspace file is named after what it builds, or a
+    YAML file there names it (a source or an exposure dbt could not read yet)."""
+    names = {check.name.split(".")[-1] for check in exercise.models}
+    for item in workspace.files(settings):
+        file = workspace.path(item, settings)
+        if file.stem in names or (
+            file.suffix in (".yml", ".yaml") and any(re.search(rf"\b{re.escape(name)}\b", file.read_text(encoding="utf-8")) for name in names)
+        ):
+            return True
+    return any(found.values())
 
 
 def check_build(exercise: BuildExercise, settings: Settings | None = None) -> bool:
@@ -567,6 +600,11 @@ def check_build(exercise: BuildExercise, settings: Settings | None = None) -> bo
         return _fail(exercise, [
             f"❌ You changed {', '.join(changed)} since dbt last read the project (did the build stop with an error?): "
             f"build with `{exercise.build}`, then check again."
+        ])
+    if built.command in BUILDS_NOTHING and any(isinstance(check, ModelCheck) for check in exercise.models):
+        return _fail(exercise, [
+            f"❌ Your last dbt command was `dbt {built.command}`, which builds nothing and replaces the results of the "
+            f"build before it: build with `{exercise.build}`, then check (right after the build)."
         ])
     problems: list[str] = []
     likely: str | None = None
