@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from conftest import build_in_the_workspace, dbt_target, package_on_a_project_copy
 
 import ecom_tutorial
-from conftest import copy_of_the_project, dbt_target
 from ecom_tutorial import exercises, workspace
 from ecom_tutorial.exercises import ExerciseError, check
 from ecom_tutorial.solutions import solution_files, starting_files
@@ -26,24 +26,13 @@ SELECTIONS = {
 @pytest.fixture(scope="module")
 def project(built_warehouse: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The package pointed at a copy of the dbt project (its own workspace and dbt target folder)."""
-    folder = tmp_path_factory.mktemp("build-checks")
-    copy_of_the_project(folder / "checkout")
-    with pytest.MonkeyPatch.context() as patch, dbt_target(folder / "target"):
-        patch.setenv("ECOM_PROJECT_DIR", str(folder / "checkout"))
-        exercises.configure(strict=False)
-        try:
-            yield folder / "checkout" / "dbt_project"
-        finally:
-            exercises.configure(None)
+    with package_on_a_project_copy(tmp_path_factory.mktemp("build-checks")) as dbt_project:
+        yield dbt_project
 
 
 def build(exercise_id: str, files: Files) -> ecom_tutorial.DbtResult:
     """An empty workspace, then these files, then `dbt build` of the exercise's models (a failure is kept)."""
-    for item in workspace.files():
-        workspace.path(item).unlink()
-    for path, text in files.items():
-        workspace.write(path, text)
-    return ecom_tutorial.run_dbt(["build", "--select", *SELECTIONS[exercise_id]], progress=False, check=False)
+    return build_in_the_workspace(files, SELECTIONS[exercise_id])
 
 
 def checked(exercise_id: str, files: Files, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
@@ -65,7 +54,7 @@ def test_nothing_built_is_not_attempted_and_strict_mode_raises(project: Path, tm
     for item in workspace.files():
         workspace.path(item).unlink()
     with dbt_target(tmp_path / "empty-target"):
-        assert check("02.3", ...) is False
+        assert not check("02.3", ...)
         assert "⏳ Not attempted yet: write models/workspace/stg_ecommerce__campaign_orders.sql" in capsys.readouterr().out
         exercises.configure(strict=True)
         try:
@@ -92,6 +81,15 @@ WRONG_STAGING: dict[str, tuple[Callable[[], Files], list[str]]] = {
         lambda: changed("02.3", ".yml", "          - unique\n", ""),
         [f"{STAGING} lacks the test(s) unique on order_id"],
     ),
+    "missing accepted_values": (
+        lambda: changed(
+            "02.3", ".yml",
+            '        data_tests:\n          - accepted_values:\n              arguments:\n'
+            '                values: ["completed", "shipped", "pending", "cancelled", "returned"]\n',
+            "",
+        ),
+        [f"{STAGING} lacks the test(s) accepted_values on order_status"],
+    ),
     "hard-coded relation": (
         lambda: changed("02.3", ".sql", "{{ source('ecommerce', 'orders') }}", "raw_data.orders"),
         [f"{STAGING} names relations directly (line 6: raw_data.orders)", "does not read {{ source('ecommerce', 'orders') }}"],
@@ -115,7 +113,7 @@ WRONG_STAGING: dict[str, tuple[Callable[[], Files], list[str]]] = {
 def test_a_wrong_staging_model_is_rejected_with_its_cause(project: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
     files, messages = WRONG_STAGING[kind]
     verdict, out = checked("02.3", files(), capsys)
-    assert verdict is False
+    assert not verdict
     for message in messages:
         assert message in out, out
     assert "cast(" not in out and "where campaign_id" not in out  # the feedback never shows the solution
@@ -144,6 +142,14 @@ WRONG_MART: dict[str, tuple[Callable[[], Files], list[str]]] = {
         lambda: changed("03.3", "int_customers__order_dates.sql", "    where {{ is_revenue_order() }}\n", ""),
         ["segment_order_dates: Column", "💡 Your dates and counts include cancelled and returned orders"],
     ),
+    "customers who never bought": (
+        lambda: changed(
+            "03.3", "segment_order_dates.sql",
+            "    from order_dates\n    inner join customers on customers.customer_id = order_dates.customer_id\n",
+            "    from customers\n    left join order_dates on order_dates.customer_id = customers.customer_id\n",
+        ),
+        ["segment_order_dates: Column customers differs", "💡 `customers` counts the customers who never bought too"],
+    ),
 }
 
 
@@ -151,9 +157,10 @@ WRONG_MART: dict[str, tuple[Callable[[], Files], list[str]]] = {
 def test_a_wrong_intermediate_or_mart_is_rejected_with_its_cause(project: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
     files, messages = WRONG_MART[kind]
     verdict, out = checked("03.3", files(), capsys)
-    assert verdict is False
+    assert not verdict
     for message in messages:
         assert message in out, out
+    assert "is_revenue_order() }}\n" not in out and "inner join customers" not in out  # never the solution
 
 
 def test_the_debugging_exercise_shows_dbts_error_then_accepts_the_fix(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,15 +169,15 @@ def test_the_debugging_exercise_shows_dbts_error_then_accepts_the_fix(project: P
     assert error is not None and "depends on a node named 'stg_ecommerce__order' which was not found" in str(error)
     assert "models/workspace/campaign_order_counts.sql, line 6" in str(error)
     capsys.readouterr()
-    assert check("02.4", None) is False
+    assert not check("02.4", None)
     assert "⏳ Not attempted yet: fix the file as dbt's message says" in capsys.readouterr().out
 
     # dbt could not read the project, so its last manifest shows an older file: never a pass
     half_fixed = changed("02.4", ".sql", "ref('stg_ecommerce__orders')", "ref('stg_ecommerce__orderz')")
     verdict, out = checked("02.4", half_fixed, capsys)
-    assert verdict is False and "You changed models/workspace/campaign_order_counts.sql since dbt last read the project" in out, out
+    assert not verdict and "You changed models/workspace/campaign_order_counts.sql since dbt last read the project" in out, out
 
     verdict, out = checked("02.4", changed("02.4", ".sql", "    where campaign_id is not null\n", ""), capsys)
-    assert verdict is False and "Rows in your result that should not be there: (campaign_id=NULL)" in out, out
+    assert not verdict and "Rows in your result that should not be there: (campaign_id=NULL)" in out, out
     verdict, out = checked("02.4", solution_files("02.4"), capsys)
     assert verdict, out

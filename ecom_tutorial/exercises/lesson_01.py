@@ -1,8 +1,10 @@
-"""Exercises of lesson 01 (sources): questions asked straight of the raw tables."""
+"""Exercises of lesson 01 (sources): questions asked straight of the raw tables, then a source of
+the learner's own (01.4: the review system's table, with tests and freshness)."""
 
 from __future__ import annotations
 
 from . import Exercise, Mistake, register
+from .build_checks import BuildExercise, SourceCheck
 
 REVENUE_FILTER = "status not in ('cancelled', 'returned')"
 
@@ -33,6 +35,8 @@ register(
             ),
         ),
         hint="group by status and count(*) the rows of raw_data.orders.",
+        next_step="The whole answer is three lines after `select`: the column `status`, `count(*) as order_count`, "
+        "`from raw_data.orders`, then `group by 1` (1 is the first column of the select list). No join, no filter.",
     ),
     Exercise(
         id="01.2",
@@ -77,6 +81,9 @@ register(
             ),
         ),
         hint="extract(year from order_date), and keep only the revenue statuses (not cancelled, not returned).",
+        next_step="Build it in steps: first `select cast(extract(year from order_date) as integer) as order_year, "
+        "count(*) as orders from raw_data.orders group by 1` and check the years; then add "
+        "`where status not in ('cancelled', 'returned')` before the `group by`, and `sum(total_amount) as revenue`.",
     ),
     Exercise(
         id="01.3",
@@ -107,5 +114,32 @@ register(
             ),
         ),
         hint="One row: min() and max() of order_date, and count(distinct customer_id).",
+        next_step="Without `group by`, aggregates collapse the whole table into one row: `select min(order_date) as "
+        "first_ordered_at, ...` from raw_data.orders. `count(customer_id)` counts orders; `count(distinct ...)` "
+        "counts each customer once.",
+    ),
+)
+
+register(
+    BuildExercise(
+        id="01.4",
+        title="Build it: a new source with tests and freshness",
+        models=(
+            SourceCheck(
+                source="reviews",
+                table="product_reviews",
+                freshness=True,
+                tests=(("review_id", "unique"), ("review_id", "not_null"), ("rating", "accepted_values")),
+            ),
+        ),
+        build='run_dbt(["source", "freshness", "--select", "source:reviews"]), then '
+        'run_dbt(["test", "--select", "source:reviews"])',
+        hint="Copy the shape of models/staging/_stg_ecommerce__sources.yml: `sources:` → `- name: reviews`, "
+        "`schema: raw_data`, `tables:` → `- name: product_reviews`, with `config:` (loaded_at_field, freshness) "
+        "and `columns:` (description, data_tests).",
+        next_step="Under the table: `config:` with `loaded_at_field: _loaded_at` and `freshness:` holding "
+        "`warn_after: {count: 24, period: hour}` and an `error_after` with a larger count. Under `columns:`, "
+        "review_id gets `data_tests: [unique, not_null]`; rating gets `accepted_values` with "
+        "`arguments: {values: [...]}`, every number of stars a review may have.",
     ),
 )

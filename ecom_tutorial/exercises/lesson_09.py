@@ -1,13 +1,32 @@
-"""Exercises of lesson 09, testing and docs: the rows a test rejects, and what a change breaks."""
+"""Exercises of lesson 09, testing and docs: the rows a test rejects, what a change breaks, and three
+things the learner builds: a singular test, a model with a contract and a unit test, and the repair of
+a contract that a change broke.
+
+Two checks go deeper than the engine's (build_checks.py), because a test can pass for the wrong reason:
+the singular test of 09.3 must also FAIL on data that breaks its rule (its compiled SQL is run on a
+copy of dim_customers where every customer signed up after ordering), and the unit test of 09.4 must
+give rows on both sides of every band limit.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any, Callable
+
 import pandas as pd
 
-from . import Exercise, Mistake, register
+from ..settings import Settings, load_settings
+from . import Exercise, ExerciseError, Mistake, _AnswerDidNotRun, _fail, register, run_sql
+from .build_checks import PROJECT, BuildExercise, ModelCheck, SingularTestCheck, UnitTestCheck, _Built, check_build
 
 MODEL = "stg_ecommerce__orders"
 KNOWN_STATUSES = "('completed', 'shipped', 'pending', 'cancelled', 'returned')"
+# The order section 3 of the lesson inserts to break the data (notebooks/solutions/09_testing_and_docs.ipynb).
+BAD_ORDER_ID = -1
+BAD_ORDER_STATUS = "lost_in_transit"
 
 
 def _models(select: str, keep_self: bool = False) -> pd.DataFrame:
@@ -19,26 +38,50 @@ def _models(select: str, keep_self: bool = False) -> pd.DataFrame:
     return pd.DataFrame({"model": models})
 
 
+def _rejected_rows(orders: str, status: str) -> str:
+    """The orders (order_id, order_status) whose status the accepted_values test rejects, read from `orders`."""
+    return f"select order_id, {status} as order_status from {orders} where {status} not in {KNOWN_STATUSES}"
+
+
+# 09.1 is about the data as section 3 leaves it: with the bad order in it. Expected from the raw table
+# plus that order, so the answer is the same before and after the repair cell deletes it: an empty
+# result never passes (after the repair, the feedback says to insert the order again). `reads` rejects
+# the raw table (it holds the same row): the test, and so the answer, reads the staging model.
+REJECTED_ORDERS = f"""
+    with
+
+    orders as (
+        select order_id, status from raw_data.orders
+        union
+        select {BAD_ORDER_ID} as order_id, '{BAD_ORDER_STATUS}' as status
+    )
+
+    {_rejected_rows("orders", "lower(trim(status))")}
+"""
+
 register(
     Exercise(
         id="09.1",
         title="Orders whose status the accepted_values test rejects",
-        # staging normalises the raw status with lower(trim()): the test sees that value
-        expected=f"""
-            select order_id, lower(trim(status)) as order_status
-            from raw_data.orders
-            where lower(trim(status)) not in {KNOWN_STATUSES}
-        """,
+        expected=REJECTED_ORDERS,
         key=("order_id",),
+        reads=(MODEL,),
         mistakes=(
             Mistake(
-                "Your query found nothing. The bad row is in raw_data.orders, and so in the staging VIEW "
-                "stg_ecommerce__orders; fact_orders and the other marts are tables built before the row was "
-                "inserted. Query the staging model, as the test does.",
-                f"select order_id, order_status from {{target}}.fact_orders where order_status not in {KNOWN_STATUSES}",
+                "Your query found nothing. Two possible causes: (1) you queried a mart: fact_orders and the other "
+                "marts are tables built before the bad row was inserted, while the staging VIEW "
+                "stg_ecommerce__orders shows raw_data.orders as it is now; query the staging model, as the test "
+                "does. (2) The repair cell has deleted the bad order already: run the cell that inserts it "
+                "(section 3) again, check, then repair.",
+                _rejected_rows("{target}.fact_orders", "order_status"),
+                detect=lambda attempt, expected: attempt.empty,
             ),
         ),
-        hint="select ... from stg_ecommerce__orders where order_status not in (the five statuses).",
+        hint=f"select ... from {MODEL} where order_status not in (the five statuses).",
+        next_step="Compare with the compiled SQL of the accepted_values test shown above: it reads the same view "
+        "and the same list of statuses, and groups the rejected values; your query returns the orders "
+        "themselves (order_id, order_status) instead. If it returns nothing, run the cell that inserts the bad "
+        "order again: the repair cell deletes it.",
     ),
     Exercise(
         id="09.2",
@@ -57,5 +100,284 @@ register(
             ),
         ),
         hint="Walk manifest['child_map'] from the model's unique id, and keep the ids that start with 'model.'.",
+        next_step="Keep two things: a set of ids seen and a list of ids to visit, starting with "
+        f"'model.{PROJECT}.{MODEL}'. While the list is not empty, take an id out and add each of its "
+        "child_map children that is not in the set to both. At the end keep the seen ids that start with "
+        "'model.' (tests are children too) and take the part after the last dot.",
+    ),
+)
+
+
+# --------------------------------------------------------------------------- build it: deeper checks
+
+
+@dataclass(frozen=True)
+class _CheckedFurther(BuildExercise):
+    """A build exercise with one more, lesson-specific check, run once the engine's checks all pass."""
+
+    further: Callable[[Settings], list[str]] | None = None
+
+    def check(self, answer: Any = None, settings: Settings | None = None) -> bool:
+        settings = settings or load_settings()
+        verdict = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(verdict):
+                passed = check_build(self, settings)
+        except ExerciseError:  # strict mode: the engine's verdict, shown as it wrote it
+            print(verdict.getvalue(), end="")
+            raise
+        problems = self.further(settings) if passed and self.further else []
+        if problems:
+            hint = [f"💡 Hint: {self.hint}"] if self.hint else []
+            return _fail(self, [f"❌ {problem}" for problem in problems] + hint)
+        print(verdict.getvalue(), end="")
+        return passed
+
+
+def _node(settings: Settings, unique_id: str) -> tuple[_Built, dict[str, Any]]:
+    built = _Built.read(settings.dbt_target_dir)
+    return built, built.nodes.get(unique_id) or {}
+
+
+# 09.3: a singular test of a rule across two marts: no order placed before its customer signed up.
+SIGNUP_TEST = SingularTestCheck("assert_no_order_before_signup", reads=("ref('fact_orders')", "ref('dim_customers')"))
+
+
+def _signed_up_late(customers: dict[str, Any], orders: dict[str, Any]) -> str:
+    """dim_customers as it would be if every customer with an order had signed up the day after their last one."""
+    columns = run_sql(
+        "select column_name from information_schema.columns "
+        f"where table_schema = '{customers['schema']}' and table_name = '{customers.get('alias') or customers['name']}' "
+        "order by ordinal_position"
+    )["column_name"]
+    late = "latest.last_ordered_at + interval '1 day'"
+    replaced = {
+        "signed_up_at": f"coalesce({late}, customers.signed_up_at) as signed_up_at",
+        "signup_date": f"cast(coalesce({late}, customers.signed_up_at) as date) as signup_date",
+    }
+    select = ",\n".join(replaced.get(column, f'customers."{column}"') for column in columns)
+    return f"""
+        select {select}
+        from {customers['relation_name']} as customers
+        left join (
+            select customer_id, max(ordered_at) as last_ordered_at from {orders['relation_name']} group by 1
+        ) as latest on latest.customer_id = customers.customer_id
+    """
+
+
+def _test_can_fail(settings: Settings) -> list[str]:
+    """Run the learner's compiled test on dim_customers broken on purpose: a test of the rule returns rows."""
+    built, test = _node(settings, SIGNUP_TEST.unique_id)
+    customers = built.nodes.get(f"model.{PROJECT}.dim_customers") or {}
+    orders = built.nodes.get(f"model.{PROJECT}.fact_orders") or {}
+    compiled = (built.results.get(SIGNUP_TEST.unique_id) or {}).get("compiled_code") or test.get("compiled_code")
+    relation = customers.get("relation_name")
+    if not (compiled and relation and orders.get("relation_name") and relation in compiled):
+        return []  # nothing to run it on: the engine's checks said what is missing
+    broken = "customers_who_signed_up_after_ordering"
+    sql = (
+        f"with {broken} as ({_signed_up_late(customers, orders)})\n"
+        f"select count(*) as failures from (\n{compiled.replace(relation, broken)}\n) as learner_test"
+    )
+    try:
+        failures = int(run_sql(sql).loc[0, "failures"])
+    except _AnswerDidNotRun:
+        return []
+    if failures:
+        return []
+    return [
+        f"Your test {SIGNUP_TEST.name} passes on the data, as it should, but it would pass just as well on data "
+        "that breaks the rule: run on a dim_customers where every customer signed up the day after their last "
+        "order, it returns no row. A test that cannot fail proves nothing: it must return the orders placed "
+        "before their customer signed up."
+    ]
+
+
+register(
+    _CheckedFurther(
+        id="09.3",
+        title="Build it: a singular test of a rule across two marts",
+        models=(SIGNUP_TEST,),
+        build=f'run_dbt(["build", "--select", "{SIGNUP_TEST.name}"])',
+        further=_test_can_fail,
+        hint="Join fact_orders to dim_customers on customer_id and return the orders whose ordered_at is before "
+        "the customer's signed_up_at; the test passes when there is none.",
+        next_step="Shape it like tests/assert_order_totals_match_line_items.sql: two import CTEs with "
+        "{{ ref('fact_orders') }} and {{ ref('dim_customers') }}, a CTE that joins them and keeps the offending "
+        "orders (with the columns you need to investigate: order_id, customer_id, both timestamps), then "
+        "`select * from` it. Build it with `dbt build --select` and its name: dbt runs it after both models.",
+    ),
+)
+
+
+# 09.4: a model with an enforced contract and a unit test of its band limits.
+SIZE_BANDS = "order_size_bands"
+SIZE_BAND_RULE = {"empty": "units = 0", "single": "units = 1", "small": "units between 2 and 5", "bulk": "units >= 6"}
+BAND_LIMITS = (0, 1, 2, 5, 6)  # both sides of every limit between bands: the values a unit test must give
+BANDS_UNIT_TEST = UnitTestCheck("order_size_bands_at_the_band_limits", SIZE_BANDS, inputs=("ref('fact_orders')",))
+
+
+def _size_bands(small_up_to: int) -> str:
+    """Each order of fact_orders with its band; `small_up_to` is the largest number of units a small order has."""
+    return f"""
+        select
+            order_id,
+            units,
+            order_total,
+            case
+                when units = 0 then 'empty'
+                when units = 1 then 'single'
+                when units <= {small_up_to} then 'small'
+                else 'bulk'
+            end as size_band
+        from {{target}}.fact_orders
+    """
+
+
+def _rows(rows: Any) -> list[dict[str, Any]]:
+    """A unit test's `rows:`, written as a list of dicts (format dict) or as CSV text (format csv)."""
+    if isinstance(rows, str):
+        return list(csv.DictReader(io.StringIO(rows.strip())))
+    return [row for row in rows or [] if isinstance(row, dict)]
+
+
+def _whole_numbers(values: list[Any]) -> set[int]:
+    found = set()
+    for value in values:
+        with contextlib.suppress(TypeError, ValueError):
+            found.add(int(str(value).strip()))
+    return found
+
+
+def _limits_covered(settings: Settings) -> list[str]:
+    """The unit test gives orders on both sides of every band limit and expects every band."""
+    _, node = _node(settings, BANDS_UNIT_TEST.unique_id)
+    given = [
+        row for item in node.get("given") or []
+        if str(item.get("input", "")).replace('"', "'").replace(" ", "") == "ref('fact_orders')"
+        for row in _rows(item.get("rows"))
+    ]
+    problems = []
+    missing = sorted(set(BAND_LIMITS) - _whole_numbers([row.get("units") for row in given]))
+    if missing:
+        problems.append(
+            f"The unit test {BANDS_UNIT_TEST.name} gives no order with {', '.join(map(str, missing))} unit(s). A "
+            "unit test earns its keep at the limits: give an order on each side of every limit between two bands "
+            "(a `<` written for a `<=` moves only the order ON the limit), and the order without lines that the "
+            "real data does not have."
+        )
+    expected_bands = {str(row.get("size_band", "")).strip() for row in _rows((node.get("expect") or {}).get("rows"))}
+    absent = [band for band in SIZE_BAND_RULE if band not in expected_bands]
+    if absent:
+        problems.append(f"The unit test {BANDS_UNIT_TEST.name} expects no order in the band(s) {', '.join(absent)}.")
+    return problems
+
+
+register(
+    _CheckedFurther(
+        id="09.4",
+        title="Build it: a model with an enforced contract, and its unit test",
+        models=(
+            ModelCheck(
+                name=SIZE_BANDS,
+                materialized="table",
+                reads=("ref('fact_orders')",),
+                contract=True,
+                expected=_size_bands(small_up_to=5),
+                key=("order_id",),
+                mistakes=(
+                    Mistake(
+                        "Orders with exactly 5 units are in the wrong band: a small order has 2 to 5 units, both "
+                        "included. Check the comparison at that limit (`<` or `<=`?); your unit test should have "
+                        "caught it: give it an order on each side of the limit.",
+                        _size_bands(small_up_to=4),
+                    ),
+                    Mistake(
+                        "Orders with exactly 6 units are in the wrong band: bulk starts at 6 units. Check the "
+                        "comparison at that limit (`<` or `<=`?), and give your unit test an order on each side of it.",
+                        _size_bands(small_up_to=6),
+                    ),
+                ),
+            ),
+            BANDS_UNIT_TEST,
+        ),
+        build=f'run_dbt(["build", "--select", "{SIZE_BANDS}"])',
+        further=_limits_covered,
+        hint="A `case when` on units gives the band. In the YAML: `config: {contract: {enforced: true}}` under the "
+        "model, a `data_type` on every column, and under `unit_tests:` one test whose `given:` mocks "
+        "ref('fact_orders') with a few orders and whose `expect:` lists each order's band.",
+        next_step="Run `dbt build --select order_size_bands`: dbt runs the unit test first, then builds the table "
+        "and checks the contract. A contract error prints a table of the columns that differ (name, type in the SQL, "
+        "type in the YAML): align the YAML's data_type with what PostgreSQL returns (a sum of integers is a bigint). "
+        "A failing unit test prints the expected rows (+) next to those the model returned (-). In `given:`, "
+        "only the columns the model reads are needed (order_id, units, order_total).",
+    ),
+)
+
+
+# 09.5: a contract that a change to the SQL broke; the contract is right, the SQL must be fixed.
+REVENUE_SUMMARY = "customer_revenue_summary"
+
+
+def _revenue_summary(first_order: str = "min(date_key)", revenue_name: str = "lifetime_revenue") -> str:
+    return f"""
+        select
+            customer_id,
+            count(*) as revenue_orders,
+            {first_order} as first_order_date,
+            sum(recognized_revenue) as {revenue_name}
+        from {{target}}.fact_orders
+        where is_revenue
+        group by 1
+    """
+
+
+def _has_times(attempt: pd.DataFrame, expected: pd.DataFrame) -> bool:
+    """first_order_date holds timestamps with a time of day: the contract was changed to fit the SQL."""
+    values = pd.to_datetime(attempt.get("first_order_date", pd.Series(dtype="datetime64[ns]")), errors="coerce")
+    return bool((values.dropna() != values.dropna().dt.normalize()).any())
+
+
+CONTRACT_CHANGED = (
+    "The dashboard that reads {model} relies on its contract: the column names and types in the YAML. You "
+    "changed the YAML to fit the SQL, so the build passes, but the promise is broken the other way: "
+)
+
+register(
+    BuildExercise(
+        id="09.5",
+        title="Debug it: a contract that the SQL breaks",
+        models=(
+            ModelCheck(
+                name=REVENUE_SUMMARY,
+                materialized="table",
+                reads=("ref('fact_orders')",),
+                contract=True,
+                expected=_revenue_summary(),
+                key=("customer_id",),
+                mistakes=(
+                    Mistake(
+                        CONTRACT_CHANGED.format(model=REVENUE_SUMMARY) + "first_order_date holds timestamps, and "
+                        "a column named _date is a date. Fix the SQL, not the contract.",
+                        detect=_has_times,
+                        example=_revenue_summary(first_order="min(ordered_at)"),
+                    ),
+                    Mistake(
+                        CONTRACT_CHANGED.format(model=REVENUE_SUMMARY) + "the dashboard asks for lifetime_revenue. "
+                        "Fix the SQL, not the contract.",
+                        detect=lambda attempt, expected: "revenue" in attempt.columns,
+                        example=_revenue_summary(revenue_name="revenue"),
+                    ),
+                ),
+            ),
+        ),
+        build=f'run_dbt(["build", "--select", "{REVENUE_SUMMARY}"])',
+        debugging=True,
+        hint="dbt's table lists each column that differs, with the type the SQL returns (definition_type) and the "
+        "type the YAML promises (contract_type). The YAML is the promise consumers rely on: change the SQL.",
+        next_step="Two rows of dbt's table: a column the contract has and the SQL does not (`missing in "
+        "definition`) next to one the SQL has and the contract does not (`missing in contract`): the same column "
+        "renamed, so give it its contract name with `as`. And a `data type mismatch` on first_order_date: the SQL "
+        "takes the minimum of a timestamp column, while fact_orders also has the order's day as a date.",
     ),
 )

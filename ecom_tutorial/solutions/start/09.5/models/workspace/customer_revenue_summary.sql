@@ -1,0 +1,24 @@
+-- Mart: one row per customer with a revenue order: how many, since when, for how much. The finance
+-- dashboard reads it: its columns and types are a contract (_customer_revenue_summary.yml).
+
+{{ config(materialized='table') }}
+
+with
+
+orders as (
+    select * from {{ ref('fact_orders') }}
+),
+
+customer_revenue as (
+    select
+        customer_id,
+        count(*) as revenue_orders,
+        min(ordered_at) as first_order_date,
+        sum(recognized_revenue) as revenue
+
+    from orders
+    where is_revenue
+    group by 1
+)
+
+select * from customer_revenue
