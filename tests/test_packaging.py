@@ -33,5 +33,5 @@ def test_requirements_and_conda_environment_install_the_package_itself():
 def test_console_script_and_test_extra():
     assert PYPROJECT["project"]["scripts"]["ecom-tutorial"] == "ecom_tutorial.cli:main"
     test_extra = " ".join(PYPROJECT["project"]["optional-dependencies"]["test"])
-    for tool in ("pytest", "nbval", "check-jsonschema"):
+    for tool in ("pytest", "check-jsonschema"):
         assert tool in test_extra
