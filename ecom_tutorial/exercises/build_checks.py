@@ -46,6 +46,7 @@ from . import (
     not_attempted,
     run_sql,
 )
+from .feedback import Verdict
 from .sql_answers import parse
 
 PROJECT = "ecom_dbt_tutorial"  # dbt_project.yml's name: the first part of every node's unique_id
@@ -198,7 +199,7 @@ class BuildExercise:
     next_step: str = ""  # what `hint()` adds: a second, deeper step than the hint
     debugging: bool = False  # starts from broken files (solutions.starting_files): unchanged = not attempted
 
-    def check(self, answer: Any = None, settings: Settings | None = None) -> bool:
+    def check(self, answer: Any = None, settings: Settings | None = None) -> Verdict:
         """Check what was built (`answer`, the notebook's build result, is not needed); print the verdict."""
         return check_build(self, settings)
 
@@ -585,8 +586,8 @@ def _attempted(exercise: BuildExercise, found: dict[str, dict[str, Any] | None],
     return any(found.values())
 
 
-def check_build(exercise: BuildExercise, settings: Settings | None = None) -> bool:
-    """Check each node of the exercise as built; print the verdict once; True if everything is right."""
+def check_build(exercise: BuildExercise, settings: Settings | None = None) -> Verdict:
+    """Check each node of the exercise as built; print the verdict once; a true Verdict if everything is right."""
     settings = settings or load_settings()
     built = _Built.read(settings.dbt_target_dir)
     found = {check.unique_id: built.in_workspace(check) for check in exercise.models}
