@@ -297,3 +297,17 @@ def build_in_the_workspace(files: dict[str, str], select: list[str]) -> ecom_tut
     """`only_in_the_workspace(files)`, then `dbt build --select ...` (a failure is kept in the result, not raised)."""
     only_in_the_workspace(files)
     return ecom_tutorial.run_dbt(["build", "--select", *select], progress=False, check=False)
+
+
+def solution_changed(exercise_id: str, file_name: str, *replacements: tuple[str, str]) -> dict[str, str]:
+    """An exercise's solution files with each (old, new) replaced in the one file whose path ends with
+    `file_name`; `old` must be there (else the test no longer tests what it says)."""
+    from ecom_tutorial.solutions import solution_files
+
+    files = solution_files(exercise_id)
+    (path,) = [path for path in files if path.endswith(file_name)]
+    text = files[path]
+    for old, new in replacements:
+        assert old in text, f"{old!r} is no longer in the solution's {file_name}: update this test"
+        text = text.replace(old, new)
+    return {**files, path: text}

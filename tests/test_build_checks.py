@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import build_in_the_workspace, dbt_target, package_on_a_project_copy
+from conftest import (
+    build_in_the_workspace,
+    dbt_target,
+    package_on_a_project_copy,
+    solution_changed,
+)
 
 import ecom_tutorial
 from ecom_tutorial import exercises, workspace
@@ -43,11 +48,8 @@ def checked(exercise_id: str, files: Files, capsys: pytest.CaptureFixture[str]) 
 
 
 def changed(exercise_id: str, file_name: str, old: str, new: str) -> Files:
-    """The solution with `old` replaced by `new` in one of its files (which must contain `old`)."""
-    files = solution_files(exercise_id)
-    (path,) = [path for path in files if path.endswith(file_name)]
-    assert old in files[path], f"{old!r} is no longer in the solution's {file_name}: update this test"
-    return {**files, path: files[path].replace(old, new)}
+    """The solution with `old` replaced by `new` in one of its files."""
+    return solution_changed(exercise_id, file_name, (old, new))
 
 
 def test_nothing_built_is_not_attempted_and_strict_mode_raises(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import copy_of_the_project, dbt_target, isolated_database
+from conftest import (
+    copy_of_the_project,
+    dbt_target,
+    isolated_database,
+    solution_changed,
+)
 
 import ecom_tutorial
 from ecom_tutorial import database, exercises, queries, workspace
@@ -92,11 +97,8 @@ def _verdict(exercise_id: str, capsys: pytest.CaptureFixture[str]) -> tuple[bool
 
 
 def changed(exercise_id: str, file_name: str, old: str, new: str) -> Files:
-    """The solution with `old` replaced by `new` in one of its files (which must contain `old`)."""
-    files = solution_files(exercise_id)
-    (path,) = [path for path in files if path.endswith(file_name)]
-    assert old in files[path], f"{old!r} is no longer in the solution's {file_name}: update this test"
-    return {**files, path: files[path].replace(old, new)}
+    """The solution with `old` replaced by `new` in one of its files."""
+    return solution_changed(exercise_id, file_name, (old, new))
 
 
 def assert_no_solution_in(out: str, exercise_id: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import build_in_the_workspace, package_on_a_project_copy
+from conftest import build_in_the_workspace, package_on_a_project_copy, solution_changed
 
 import ecom_tutorial
 from ecom_tutorial import workspace
@@ -48,17 +48,6 @@ def checked(exercise_id: str, files: Files, capsys: pytest.CaptureFixture[str]) 
     capsys.readouterr()
     verdict = check(exercise_id, None)
     return verdict, capsys.readouterr().out
-
-
-def changed(exercise_id: str, file_name: str, *replacements: tuple[str, str]) -> Files:
-    """The solution with each `old` replaced by `new` in one of its files (which must contain `old`)."""
-    files = solution_files(exercise_id)
-    (path,) = [path for path in files if path.endswith(file_name)]
-    text = files[path]
-    for old, new in replacements:
-        assert old in text, f"{old!r} is no longer in the solution's {file_name}: update this test"
-        text = text.replace(old, new)
-    return {**files, path: text}
 
 
 def replaced(exercise_id: str, file_name: str, text: str) -> Files:
@@ -111,31 +100,31 @@ RANKS = "category_price_ranks"
 DENSE_RANK = "dense_rank() over (partition by category order by list_price desc)"
 WRONG_RANKS: Wrong = {
     "materialization": (
-        lambda: changed("04.3", ".sql", ("{{ config(materialized='table') }}\n", "")),
+        lambda: solution_changed("04.3", ".sql", ("{{ config(materialized='table') }}\n", "")),
         [f"{RANKS} is materialized as `view`; the exercise asks for `table`"],
     ),
     "missing generic test": (
-        lambda: changed("04.3", ".yml", ("          - ecom_utils.accepted_range:\n              arguments:\n                min_value: 1\n", "")),
+        lambda: solution_changed("04.3", ".yml", ("          - ecom_utils.accepted_range:\n              arguments:\n                min_value: 1\n", "")),
         [f"{RANKS} lacks the test(s) accepted_range on category_price_rank"],
     ),
     "hard-coded relation": (
-        lambda: changed("04.3", ".sql", ("{{ ref('stg_ecommerce__products') }}", "analytics_dev_staging.stg_ecommerce__products")),
+        lambda: solution_changed("04.3", ".sql", ("{{ ref('stg_ecommerce__products') }}", "analytics_dev_staging.stg_ecommerce__products")),
         ["(line 8: analytics_dev_staging.stg_ecommerce__products)", "does not read {{ ref('stg_ecommerce__products') }}"],
     ),
     "rank() instead of dense_rank()": (
-        lambda: changed("04.3", ".sql", (DENSE_RANK, "rank() over (partition by category order by list_price desc)")),
+        lambda: solution_changed("04.3", ".sql", (DENSE_RANK, "rank() over (partition by category order by list_price desc)")),
         [f"{RANKS}: Column category_price_rank differs", "💡 After a tie your ranks skip a number (1, 2, 2, 4): that is rank()"],
     ),
     "row_number() instead of dense_rank()": (
-        lambda: changed("04.3", ".sql", (DENSE_RANK, "row_number() over (partition by category order by list_price desc)")),
+        lambda: solution_changed("04.3", ".sql", (DENSE_RANK, "row_number() over (partition by category order by list_price desc)")),
         ["Column category_price_rank differs", "💡 Products with the same price got different ranks: row_number()"],
     ),
     "a window without partition by": (
-        lambda: changed("04.3", ".sql", (DENSE_RANK, "dense_rank() over (order by list_price desc)")),
+        lambda: solution_changed("04.3", ".sql", (DENSE_RANK, "dense_rank() over (order by list_price desc)")),
         ["Column category_price_rank differs", "💡 Your ranks run over the whole catalogue, not within each category"],
     ),
     "the average of the whole catalogue": (
-        lambda: changed("04.3", ".sql", ("avg(list_price) over (partition by category)", "avg(list_price) over ()")),
+        lambda: solution_changed("04.3", ".sql", ("avg(list_price) over (partition by category)", "avg(list_price) over ()")),
         ["Column price_vs_category_avg differs", "💡 price_vs_category_avg compares each price with the average of the WHOLE catalogue"],
     ),
 }
@@ -265,15 +254,15 @@ select * from final
 """
 WRONG_SERIES: Wrong = {
     "materialization": (
-        lambda: changed("07.3", ".sql", ("{{ config(materialized='table') }}\n", "")),
+        lambda: solution_changed("07.3", ".sql", ("{{ config(materialized='table') }}\n", "")),
         [f"{WEEKLY} is materialized as `view`; the exercise asks for `table`"],
     ),
     "missing test": (
-        lambda: changed("07.3", ".yml", ("        data_tests:\n          - unique\n", "        data_tests:\n")),
+        lambda: solution_changed("07.3", ".yml", ("        data_tests:\n          - unique\n", "        data_tests:\n")),
         [f"{WEEKLY} lacks the test(s) unique on week_start_date"],
     ),
     "hard-coded relation": (
-        lambda: changed("07.3", ".sql", ("{{ ref('dim_date') }}", "analytics_dev.dim_date")),
+        lambda: solution_changed("07.3", ".sql", ("{{ ref('dim_date') }}", "analytics_dev.dim_date")),
         ["(line 9: analytics_dev.dim_date)", "does not read {{ ref('dim_date') }}"],
     ),
     "the facts grouped without a spine": (
@@ -286,7 +275,7 @@ WRONG_SERIES: Wrong = {
         ["Rows missing from your result", "💡 The weeks without a campaign order are missing, although your model reads the calendar"],
     ),
     "no coalesce": (
-        lambda: changed(
+        lambda: solution_changed(
             "07.3", ".sql",
             ("coalesce(campaign_weeks.campaign_orders, 0)", "campaign_weeks.campaign_orders"),
             ("coalesce(campaign_weeks.campaign_revenue, 0)", "campaign_weeks.campaign_revenue"),

@@ -13,9 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import (
+    copy_of_the_project,
+    dbt_target,
+    isolated_database,
+    notebook_solutions,
+)
 
 import ecom_tutorial
-from conftest import copy_of_the_project, dbt_target, isolated_database, notebook_solutions
 from ecom_tutorial import database, exercises, queries, workspace
 from ecom_tutorial.exercises import check
 from ecom_tutorial.exercises.lesson_06 import PRICES_SNAPSHOT, products_before_the_batch

@@ -15,6 +15,7 @@ from conftest import (
     build_in_the_workspace,
     notebook_solutions,
     package_on_a_project_copy,
+    solution_changed,
 )
 
 import ecom_tutorial
@@ -53,15 +54,6 @@ def checked(exercise_id: str, files: Files, capsys: pytest.CaptureFixture[str]) 
     return verdict, out
 
 
-def changed(exercise_id: str, file_name: str, *replacements: tuple[str, str]) -> Files:
-    """The solution with each `old` replaced by `new` in one of its files (which must contain `old`)."""
-    files = solution_files(exercise_id)
-    (path,) = [path for path in files if path.endswith(file_name)]
-    text = files[path]
-    for old, new in replacements:
-        assert old in text, f"{old!r} is no longer in the solution's {file_name}: update this test"
-        text = text.replace(old, new)
-    return {**files, path: text}
 
 
 @pytest.mark.parametrize("exercise_id", sorted(SELECTIONS))
@@ -74,7 +66,7 @@ def test_the_solution_passes(project: Path, exercise_id: str, capsys: pytest.Cap
 TEST = "assert_no_order_before_signup"
 WRONG_SINGULAR_TEST: dict[str, tuple[Callable[[], Files], list[str]]] = {
     "cannot fail": (
-        lambda: changed("09.3", ".sql", ("select * from orders_before_signup", "select * from orders_before_signup where false")),
+        lambda: solution_changed("09.3", ".sql", ("select * from orders_before_signup", "select * from orders_before_signup where false")),
         [f"Your test {TEST} passes on the data, as it should, but it would pass just as well on data that breaks the rule"],
     ),
     "reads nothing": (
@@ -82,11 +74,11 @@ WRONG_SINGULAR_TEST: dict[str, tuple[Callable[[], Files], list[str]]] = {
         [f"{TEST} does not read {{{{ ref('fact_orders') }}}}", f"{TEST} does not read {{{{ ref('dim_customers') }}}}"],
     ),
     "hard-coded relation": (
-        lambda: changed("09.3", ".sql", ("{{ ref('dim_customers') }}", "analytics_dev.dim_customers")),
+        lambda: solution_changed("09.3", ".sql", ("{{ ref('dim_customers') }}", "analytics_dev.dim_customers")),
         [f"{TEST} names relations directly (line 12: analytics_dev.dim_customers)"],
     ),
     "fails on the data": (
-        lambda: changed("09.3", ".sql", ("orders.ordered_at < customers.signed_up_at", "orders.ordered_at > customers.signed_up_at")),
+        lambda: solution_changed("09.3", ".sql", ("orders.ordered_at < customers.signed_up_at", "orders.ordered_at > customers.signed_up_at")),
         [f"The test {TEST} fails", "A singular test returns the rows that break its rule"],
     ),
 }
@@ -113,12 +105,12 @@ def _without_unit_tests() -> Files:
 
 WRONG_BANDS: dict[str, tuple[Callable[[], Files], list[str]]] = {
     "contract not enforced": (
-        lambda: changed("09.4", ".yml", ("enforced: true", "enforced: false")),
+        lambda: solution_changed("09.4", ".yml", ("enforced: true", "enforced: false")),
         [f"{BANDS} has no enforced contract"],
     ),
     "a column without data_type": (
         # without a contract: with one, dbt itself refuses to build (tested in the debugging exercise)
-        lambda: changed("09.4", ".yml", ("enforced: true", "enforced: false"), ("        data_type: text\n", "")),
+        lambda: solution_changed("09.4", ".yml", ("enforced: true", "enforced: false"), ("        data_type: text\n", "")),
         [f"{BANDS} lacks it for: size_band"],
     ),
     "no unit test": (
@@ -127,15 +119,15 @@ WRONG_BANDS: dict[str, tuple[Callable[[], Files], list[str]]] = {
     ),
     "unit test not mocking the input": (
         # dbt itself refuses a unit test without a `given:` for each input of the model
-        lambda: changed("09.4", ".yml", ("input: ref('fact_orders')", "input: ref('dim_customers')")),
+        lambda: solution_changed("09.4", ".yml", ("input: ref('fact_orders')", "input: ref('dim_customers')")),
         [f"The unit test {UNIT_TEST} does not mock {{{{ ref('fact_orders') }}}} under `given:`", "which was not found"],
     ),
     "failing unit test": (
-        lambda: changed("09.4", ".yml", ("{order_id: 4, size_band: small}", "{order_id: 4, size_band: bulk}")),
+        lambda: solution_changed("09.4", ".yml", ("{order_id: 4, size_band: small}", "{order_id: 4, size_band: bulk}")),
         [f"The unit test {UNIT_TEST} fails", "bulk"],
     ),
     "unit test without a band limit": (
-        lambda: changed(
+        lambda: solution_changed(
             "09.4", ".yml",
             ("          - {order_id: 4, units: 5, order_total: 50}\n", ""),
             ("        - {order_id: 4, size_band: small}\n", ""),
@@ -144,17 +136,17 @@ WRONG_BANDS: dict[str, tuple[Callable[[], Files], list[str]]] = {
     ),
     "wrong band at a limit": (
         lambda: {
-            **changed("09.4", ".sql", ("when units <= 5", "when units < 5")),
+            **solution_changed("09.4", ".sql", ("when units <= 5", "when units < 5")),
             **{
                 path: text
-                for path, text in changed("09.4", ".yml", ("{order_id: 4, size_band: small}", "{order_id: 4, size_band: bulk}")).items()
+                for path, text in solution_changed("09.4", ".yml", ("{order_id: 4, size_band: small}", "{order_id: 4, size_band: bulk}")).items()
                 if path.endswith(".yml")
             },
         },
         [f"{BANDS}: Column size_band differs", "💡 Orders with exactly 5 units are in the wrong band"],
     ),
     "materialization": (
-        lambda: changed("09.4", ".sql", ("{{ config(materialized='table') }}\n", "")),
+        lambda: solution_changed("09.4", ".sql", ("{{ config(materialized='table') }}\n", "")),
         [f"{BANDS} is materialized as `view`; the exercise asks for `table`"],
     ),
 }
@@ -202,7 +194,7 @@ def test_the_contract_mismatch_shows_dbts_error_then_accepts_only_a_fix_of_the_s
     assert f"💡 The dashboard that reads {SUMMARY} relies on its contract" in out and "Fix the SQL, not the contract" in out
 
     # half fixed (the name only): dbt still refuses to build, and so does the check
-    half = changed("09.5", ".sql", ("min(date_key)", "min(ordered_at)"))
+    half = solution_changed("09.5", ".sql", ("min(date_key)", "min(ordered_at)"))
     verdict, out = checked("09.5", half, capsys)
     assert not verdict and f"The last build of {SUMMARY} failed" in out and "data type mismatch" in out, out
 
