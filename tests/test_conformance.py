@@ -68,14 +68,19 @@ def _own(manifest: dict, resource_type: str) -> list[dict]:
     """The course's own nodes of one type: not a package's, and not the learner's workspace."""
     nodes = [*manifest["nodes"].values(), *manifest["sources"].values(), *manifest["exposures"].values()]
     return [
-        n for n in nodes
-        if n["resource_type"] == resource_type and n["package_name"] == "ecom_dbt_tutorial" and "workspace" not in n["fqn"]
+        n
+        for n in nodes
+        if n["resource_type"] == resource_type
+        and n["package_name"] == "ecom_dbt_tutorial"
+        and "workspace" not in n["fqn"]
     ]
 
 
 def test_sc_001_every_core_dbt_feature_is_used(manifest: dict) -> None:
     models = {n["name"]: n for n in _own(manifest, "model")}
-    layers = {layer: [m for m in models.values() if layer in m["fqn"]] for layer in ("staging", "intermediate", "marts")}
+    layers = {
+        layer: [m for m in models.values() if layer in m["fqn"]] for layer in ("staging", "intermediate", "marts")
+    }
     features = {
         "sources": _own(manifest, "source"),
         "seeds": _own(manifest, "seed"),
@@ -107,17 +112,18 @@ def test_sc_003_every_model_that_can_be_tested_is_tested(manifest: dict) -> None
     tested.update(t["model"] for t in manifest["unit_tests"].values())
     tested_names = {unique_id.split(".")[-1] for unique_id in tested}
     untested = [
-        m["name"] for m in _own(manifest, "model")
+        m["name"]
+        for m in _own(manifest, "model")
         if m["config"]["materialized"] != "ephemeral" and m["name"] not in tested_names
     ]
     assert not untested, untested
 
 
 def test_sc_012_layout_follows_the_structure_guide(manifest: dict) -> None:
-    """Folders name the layer, model names its prefix; one YAML per folder (dbt Labs' structure guide)."""
+    """Folders name the layer, model names its prefix; one YAML per model, next to it (jaffle-shop)."""
     prefixes = {"staging": ("stg_",), "intermediate": ("int_",), "core": ("dim_", "fact_"), "analytics": ("",)}
     for model in _own(manifest, "model"):
         folder = Path(model["original_file_path"]).parent.name
         assert model["name"].startswith(prefixes[folder]), f"{model['name']} in models/{folder}/"
         yaml = Path(model["patch_path"].split("://", 1)[1]).name
-        assert yaml.startswith(f"_{'stg_ecommerce' if folder == 'staging' else folder}__"), (model["name"], yaml)
+        assert yaml == f"{model['name']}.yml", (model["name"], yaml)

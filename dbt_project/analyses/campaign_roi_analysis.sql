@@ -35,8 +35,10 @@ final as (
         -- ratios of sums, not averages of the campaigns' ratios: a small campaign must not
         -- weigh as much as a big one
         round(campaign_budget / nullif(customers_acquired, 0), 2) as cost_per_acquisition,
-        round(100.0 * (total_revenue - campaign_budget) / nullif(campaign_budget, 0), 2) as return_on_investment,
-        rank() over (order by (total_revenue - campaign_budget) / nullif(campaign_budget, 0) desc nulls last) as roi_rank
+        {{ growth_pct('total_revenue', 'campaign_budget') }} as return_on_investment,
+        rank() over (
+            order by (total_revenue - campaign_budget) / nullif(campaign_budget, 0) desc nulls last
+        ) as roi_rank
 
     from channels
 )

@@ -58,7 +58,7 @@ with_sales as (
     from product_years
     left join product_year_sales
         on product_years.product_id = product_year_sales.product_id
-        and product_years.year = product_year_sales.year
+            and product_years.year = product_year_sales.year
 ),
 
 -- every product has a row for every year, so the previous row is the previous year
@@ -74,10 +74,7 @@ final as (
     select
         *,
         -- null for the first year, and after a year without sales (no division by zero)
-        round(
-            100.0 * (total_revenue - previous_year_revenue) / nullif(previous_year_revenue, 0),
-            2
-        ) as yoy_revenue_growth_pct,
+        {{ growth_pct('total_revenue', 'previous_year_revenue') }} as yoy_revenue_growth_pct,
         rank() over (partition by year order by total_revenue desc) as revenue_rank_in_year
 
     from with_previous_year

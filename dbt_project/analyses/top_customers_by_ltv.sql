@@ -22,7 +22,7 @@ ranked as (
         average_order_value,
         last_order_date,
         -- row_number, not rank: exactly {{ top_n }} rows even if two customers tie
-        row_number() over (order by lifetime_value desc, customer_id) as ltv_rank,
+        row_number() over (order by lifetime_value desc, customer_id asc) as ltv_rank,
         -- the whole shop's revenue, to put each customer in proportion
         sum(lifetime_value) over () as total_revenue
 

@@ -8,5 +8,6 @@
     "'2024-12-31'". Cast timestamps to date first if you want calendar days.
 -#}
 {% macro calculate_days_between(start_date, end_date) -%}
-    {{ dbt.datediff(start_date, end_date, 'day') }}
+    {#- trim: dbt.datediff wraps its expression in blank lines; one line reads better in target/ -#}
+    {{ dbt.datediff(start_date, end_date, 'day') | trim }}
 {%- endmacro %}

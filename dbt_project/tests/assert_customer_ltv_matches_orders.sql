@@ -30,7 +30,7 @@ expected as (
 
 compared as (
     select
-        customer_analytics.customer_id as customer_id,
+        customer_analytics.customer_id,
         expected.customer_id as expected_customer_id,
         customer_analytics.lifetime_value,
         coalesce(expected.expected_lifetime_value, 0) as expected_lifetime_value

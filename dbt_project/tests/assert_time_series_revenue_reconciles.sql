@@ -27,16 +27,16 @@ expected as (
 -- the same three sums over each time series (one select per model, written once in a loop)
 series_totals as (
     {%- for model_name in time_series %}
-    select
-        '{{ model_name }}' as model_name,
-        sum(total_orders) as total_orders,
-        sum(total_revenue) as total_revenue,
-        sum(total_units) as total_units
-    from {{ ref(model_name) }}
-    {%- if not loop.last %}
+        select
+            '{{ model_name }}' as model_name,
+            sum(total_orders) as total_orders,
+            sum(total_revenue) as total_revenue,
+            sum(total_units) as total_units
+        from {{ ref(model_name) }}
+        {%- if not loop.last %}
 
-    union all
-    {% endif -%}
+            union all
+        {% endif -%}
     {% endfor %}
 ),
 

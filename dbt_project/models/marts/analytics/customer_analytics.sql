@@ -5,7 +5,7 @@
 -- Why fixed thresholds and not quintiles (ntile(5))? Quintiles rank customers against each
 -- other: scores move whenever other customers change, and ties are split at random. Fixed
 -- business thresholds mean a score always says the same thing ("ordered in the last 30 days"),
--- and are easy to test at their boundaries (see the unit tests in _analytics__models.yml).
+-- and are easy to test at their boundaries (see the unit tests in customer_analytics.yml).
 -- The rules are documented in the docs block `rfm_scoring` (customer_analytics.md).
 --
 -- Customers without any revenue order stay in the table (it is one row per customer) with
@@ -86,7 +86,7 @@ segmented as (
 ),
 
 final as (
-    -- no cast needed for the contract (_analytics__models.yml): the columns from dim_customers
+    -- no cast needed for the contract (customer_analytics.yml): the columns from dim_customers
     -- arrive with the types of ITS contract, the scores are integers (a case over integer
     -- literals; rfm_score is cast) and rfm_segment is text (a case over text literals)
     select

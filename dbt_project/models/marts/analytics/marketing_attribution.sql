@@ -87,15 +87,10 @@ joined as (
             as is_active,
         coalesce(attributed.customers_acquired, 0) as customers_acquired,
         coalesce(attributed.total_orders, 0) as total_orders,
-        -- the casts in this model pin the types its contract declares (_analytics__models.yml):
-        -- sum(), round(), coalesce() with a literal and arithmetic return a plain `numeric`.
-        -- dbt's contract check only compares type NAMES (numeric = numeric), but the table is
-        -- created with the declared numeric(14, 2): without a cast, a value with more decimals
-        -- would be rounded on insert, silently
-        cast(coalesce(attributed.total_revenue, 0.00) as numeric(14, 2)) as total_revenue,
+        -- to_decimal() pins the type the contract declares (why: macros/to_decimal.sql)
+        {{ to_decimal('coalesce(attributed.total_revenue, 0.00)') }} as total_revenue,
         coalesce(tagged.campaign_tagged_orders, 0) as campaign_tagged_orders,
-        cast(coalesce(tagged.campaign_tagged_revenue, 0.00) as numeric(14, 2))
-            as campaign_tagged_revenue
+        {{ to_decimal('coalesce(tagged.campaign_tagged_revenue, 0.00)') }} as campaign_tagged_revenue
 
     from campaigns
     left join attributed
@@ -108,15 +103,13 @@ final as (
     select
         *,
         -- lifetime value of the average acquired customer, up to as_of_date
-        cast(round(total_revenue / nullif(customers_acquired, 0), 2) as numeric(14, 2))
-            as avg_customer_ltv,
+        {{ to_decimal('round(total_revenue / nullif(customers_acquired, 0), 2)') }} as avg_customer_ltv,
         -- null, not infinite, for a campaign that acquired nobody
-        cast(round(campaign_budget / nullif(customers_acquired, 0), 2) as numeric(14, 2))
-            as cost_per_acquisition,
-        -- revenue return on the budget, in percent: 100 % = the campaign earned twice its cost.
-        -- Revenue, not profit: see the limits in the attribution_rule docs block.
-        cast(round(100.0 * (total_revenue - campaign_budget) / nullif(campaign_budget, 0), 2) as numeric(14, 2))
-            as return_on_investment
+        {{ to_decimal('round(campaign_budget / nullif(customers_acquired, 0), 2)') }} as cost_per_acquisition,
+        -- revenue return on the budget, in percent: 100 % = the campaign earned twice its cost,
+        -- i.e. the growth of revenue over budget. Revenue, not profit: see the limits in the
+        -- attribution_rule docs block.
+        {{ growth_pct('total_revenue', 'campaign_budget') }} as return_on_investment
 
     from joined
 )

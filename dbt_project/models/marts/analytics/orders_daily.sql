@@ -32,19 +32,9 @@ every_day as (
         calendar.day_name,
         calendar.is_weekend,
         calendar.is_holiday,
-        coalesce(daily_orders.total_orders, 0) as total_orders,
-        -- the casts in this model pin the types its contract declares (_analytics__models.yml):
-        -- sum(), round(), coalesce() with a literal and arithmetic return a plain `numeric`.
-        -- dbt's contract check only compares type NAMES (numeric = numeric), but the table is
-        -- created with the declared numeric(14, 2): without a cast, a value with more decimals
-        -- would be rounded on insert, silently. A plain column (last_year.total_revenue) keeps its type.
-        -- 0.00, not 0: an amount keeps its two decimals (0 would print as "0", other days "12.50")
-        cast(coalesce(daily_orders.total_revenue, 0.00) as numeric(14, 2)) as total_revenue,
-        coalesce(daily_orders.total_units, 0) as total_units,
-        coalesce(daily_orders.unique_customers, 0) as unique_customers,
-        -- null, not 0, on a day without orders: there is no "average order" to speak of
-        cast(round(daily_orders.total_revenue / nullif(daily_orders.total_orders, 0), 2) as numeric(14, 2))
-            as average_order_value
+        -- zero-sale days get zeros (macros/period_orders.sql); the casts of the macro to_decimal
+        -- pin the types the contract declares
+        {{ period_order_measures('daily_orders') }}
 
     from calendar
     left join daily_orders
@@ -56,16 +46,15 @@ with_running_total as (
     select
         *,
         -- running sum within each calendar year, in date order: the year-to-date revenue
-        cast(
-            sum(total_revenue) over (
-                partition by year
-                order by date_key
-                rows between unbounded preceding and current row
-            )
-            as numeric(14, 2)
-        ) as cumulative_revenue_ytd
+        {{ to_decimal('sum(total_revenue) over year_to_date') }} as cumulative_revenue_ytd
 
     from every_day
+    -- a named window: the frame, spelled out once, that the running sum reads
+    window year_to_date as (
+        partition by year
+        order by date_key
+        rows between unbounded preceding and current row
+    )
 ),
 
 final as (
@@ -74,13 +63,7 @@ final as (
         -- null for the first year of data: there is no "last year" to compare with
         last_year.total_revenue as revenue_same_day_last_year,
         -- growth in percent; null when last year's revenue is unknown or 0 (division by zero)
-        cast(
-            round(
-                100.0 * (this_year.total_revenue - last_year.total_revenue) / nullif(last_year.total_revenue, 0),
-                2
-            )
-            as numeric(14, 2)
-        ) as yoy_growth_pct
+        {{ growth_pct('this_year.total_revenue', 'last_year.total_revenue') }} as yoy_growth_pct
 
     from with_running_total as this_year
     left join every_day as last_year

@@ -34,19 +34,7 @@ months as (
 ),
 
 monthly_orders as (
-    select
-        calendar.month_start_date,
-        count(*) as total_orders,
-        sum(orders.recognized_revenue) as total_revenue,
-        -- sum() of a bigint is a numeric in PostgreSQL: cast back, units are whole numbers
-        cast(sum(orders.units) as bigint) as total_units,
-        count(distinct orders.customer_id) as unique_customers
-
-    from orders
-    inner join calendar
-        on orders.date_key = calendar.date_key
-    where orders.is_revenue
-    group by 1
+    {{ aggregate_orders_by_period('month_start_date') }}
 ),
 
 joined as (
@@ -56,19 +44,7 @@ joined as (
         months.month,
         months.month_name,
         months.days_in_month,
-        coalesce(monthly_orders.total_orders, 0) as total_orders,
-        -- the casts in this model pin the types its contract declares (_analytics__models.yml):
-        -- sum(), round(), lag(), coalesce() with a literal and arithmetic return a plain
-        -- `numeric`. dbt's contract check only compares type NAMES (numeric = numeric), but the
-        -- table is created with the declared numeric(14, 2): without a cast, a value with more
-        -- decimals would be rounded on insert, silently
-        cast(coalesce(monthly_orders.total_revenue, 0.00) as numeric(14, 2)) as total_revenue,
-        coalesce(monthly_orders.total_units, 0) as total_units,
-        coalesce(monthly_orders.unique_customers, 0) as unique_customers,
-        cast(
-            round(monthly_orders.total_revenue / nullif(monthly_orders.total_orders, 0), 2)
-            as numeric(14, 2)
-        ) as average_order_value
+        {{ period_order_measures('monthly_orders') }}
 
     from months
     left join monthly_orders
@@ -78,9 +54,9 @@ joined as (
 with_previous as (
     select
         *,
-        cast(lag(total_revenue, 1) over (order by month_start_date) as numeric(14, 2))
+        {{ to_decimal('lag(total_revenue, 1) over (order by month_start_date)') }}
             as previous_month_revenue,
-        cast(lag(total_revenue, 12) over (order by month_start_date) as numeric(14, 2))
+        {{ to_decimal('lag(total_revenue, 12) over (order by month_start_date)') }}
             as revenue_same_month_last_year
 
     from joined
@@ -90,18 +66,8 @@ final as (
     select
         *,
         -- percent; null when the reference month is missing (start of the data) or had no revenue
-        cast(
-            round(100.0 * (total_revenue - previous_month_revenue) / nullif(previous_month_revenue, 0), 2)
-            as numeric(14, 2)
-        ) as mom_growth_pct,
-        cast(
-            round(
-                100.0 * (total_revenue - revenue_same_month_last_year)
-                / nullif(revenue_same_month_last_year, 0),
-                2
-            )
-            as numeric(14, 2)
-        ) as yoy_growth_pct
+        {{ growth_pct('total_revenue', 'previous_month_revenue') }} as mom_growth_pct,
+        {{ growth_pct('total_revenue', 'revenue_same_month_last_year') }} as yoy_growth_pct
 
     from with_previous
 )

@@ -34,19 +34,7 @@ weeks as (
 ),
 
 weekly_orders as (
-    select
-        calendar.week_start_date,
-        count(*) as total_orders,
-        sum(orders.recognized_revenue) as total_revenue,
-        -- sum() of a bigint is a numeric in PostgreSQL: cast back, units are whole numbers
-        cast(sum(orders.units) as bigint) as total_units,
-        count(distinct orders.customer_id) as unique_customers
-
-    from orders
-    inner join calendar
-        on orders.date_key = calendar.date_key
-    where orders.is_revenue
-    group by 1
+    {{ aggregate_orders_by_period('week_start_date') }}
 ),
 
 joined as (
@@ -56,19 +44,7 @@ joined as (
         weeks.iso_year,
         weeks.week_number,
         weeks.days_in_week,
-        coalesce(weekly_orders.total_orders, 0) as total_orders,
-        -- the casts in this model pin the types its contract declares (_analytics__models.yml):
-        -- sum(), round(), lag(), coalesce() with a literal and arithmetic return a plain
-        -- `numeric`. dbt's contract check only compares type NAMES (numeric = numeric), but the
-        -- table is created with the declared numeric(14, 2): without a cast, a value with more
-        -- decimals would be rounded on insert, silently
-        cast(coalesce(weekly_orders.total_revenue, 0.00) as numeric(14, 2)) as total_revenue,
-        coalesce(weekly_orders.total_units, 0) as total_units,
-        coalesce(weekly_orders.unique_customers, 0) as unique_customers,
-        cast(
-            round(weekly_orders.total_revenue / nullif(weekly_orders.total_orders, 0), 2)
-            as numeric(14, 2)
-        ) as average_order_value
+        {{ period_order_measures('weekly_orders') }}
 
     from weeks
     left join weekly_orders
@@ -80,7 +56,7 @@ joined as (
 with_previous as (
     select
         *,
-        cast(lag(total_revenue) over (order by week_start_date) as numeric(14, 2))
+        {{ to_decimal('lag(total_revenue) over (order by week_start_date)') }}
             as previous_week_revenue
 
     from joined
@@ -90,10 +66,7 @@ final as (
     select
         *,
         -- percent; null for the first week and after a week without revenue
-        cast(
-            round(100.0 * (total_revenue - previous_week_revenue) / nullif(previous_week_revenue, 0), 2)
-            as numeric(14, 2)
-        ) as wow_growth_pct
+        {{ growth_pct('total_revenue', 'previous_week_revenue') }} as wow_growth_pct
 
     from with_previous
 )

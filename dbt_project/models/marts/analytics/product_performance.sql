@@ -33,15 +33,12 @@ joined as (
         -- unsold products: zero sales, not unknown sales
         coalesce(product_sales.total_units_sold, 0) as total_units_sold,
         coalesce(product_sales.total_orders, 0) as total_orders,
-        -- the casts in this model pin the types its contract declares (_analytics__models.yml):
-        -- sum(), round() and arithmetic return a plain `numeric`. dbt's contract check only
-        -- compares type NAMES (numeric = numeric), but the table is created with the declared
-        -- precision and scale: without a cast, extra decimals would be rounded on insert, silently
-        cast(coalesce(product_sales.total_revenue, 0) as numeric(14, 2)) as total_revenue,
-        cast(coalesce(product_sales.total_cost, 0) as numeric(14, 2)) as total_cost,
-        cast(coalesce(product_sales.total_profit, 0) as numeric(14, 2)) as total_profit,
+        -- to_decimal() pins the type the contract declares (why: macros/to_decimal.sql)
+        {{ to_decimal('coalesce(product_sales.total_revenue, 0)') }} as total_revenue,
+        {{ to_decimal('coalesce(product_sales.total_cost, 0)') }} as total_cost,
+        {{ to_decimal('coalesce(product_sales.total_profit, 0)') }} as total_profit,
         -- an average of unit prices fits the type of a unit price
-        cast(product_sales.average_unit_price as numeric(10, 2)) as average_unit_price,
+        {{ to_decimal('product_sales.average_unit_price', precision=10) }} as average_unit_price,
         product_sales.first_sold_date,
         product_sales.last_sold_date
 
@@ -55,8 +52,7 @@ metrics as (
         *,
         -- null (not 0) when nothing was sold: a margin of nothing is undefined. At most 100,
         -- but unbounded below (discounts can exceed the margin), hence the wide numeric(14, 2)
-        cast(round(100.0 * total_profit / nullif(total_revenue, 0), 2) as numeric(14, 2))
-            as profit_margin_pct,
+        {{ to_decimal('round(100.0 * total_profit / nullif(total_revenue, 0), 2)') }} as profit_margin_pct,
         {{ calculate_days_between('first_sold_date', as_of_date()) }} + 1
             as days_on_sale
 
@@ -66,22 +62,16 @@ metrics as (
 ranked as (
     select
         *,
-        cast(round(total_units_sold * 1.0 / nullif(days_on_sale, 0), 4) as numeric(14, 4)) as turnover_rate,
+        {{ to_decimal('round(total_units_sold * 1.0 / nullif(days_on_sale, 0), 4)', scale=4) }} as turnover_rate,
         -- window functions compare each row with the others without collapsing them:
         -- share of the whole catalogue's revenue, and of the product's own category
         -- shares are 0-100 with 4 decimals: numeric(7, 4) holds exactly 0.0000 to 100.0000
-        cast(
-            round(100.0 * total_revenue / nullif(sum(total_revenue) over (), 0), 4)
-            as numeric(7, 4)
-        ) as revenue_share_pct,
-        cast(
-            round(
-                100.0 * total_revenue
-                / nullif(sum(total_revenue) over (partition by category), 0),
-                4
-            )
-            as numeric(7, 4)
-        ) as category_revenue_share_pct,
+        {{ to_decimal('round(100.0 * total_revenue / nullif(sum(total_revenue) over (), 0), 4)', 7, 4) }}
+            as revenue_share_pct,
+        {{ to_decimal('round(
+            100.0 * total_revenue / nullif(sum(total_revenue) over (partition by category), 0),
+            4
+        )', 7, 4) }} as category_revenue_share_pct,
         -- rank() gives ties the same rank and skips the next ones (1, 2, 2, 4): products
         -- with equal revenue (e.g. all unsold products) are equally placed
         rank() over (partition by category order by total_revenue desc) as category_rank,

@@ -53,12 +53,9 @@ final as (
         first_order_date,
         last_order_date,
         total_orders,
-        -- the casts pin the types the contract declares (_core__models.yml): sum() and round()
-        -- return a plain `numeric`. dbt's contract check only compares type NAMES (numeric =
-        -- numeric), but the table is created with the declared numeric(14, 2): without the
-        -- cast a value with more decimals would be rounded on insert, silently
-        cast(lifetime_value as numeric(14, 2)) as lifetime_value,
-        cast(average_order_value as numeric(14, 2)) as average_order_value,
+        -- to_decimal() pins the type the contract declares (why: macros/to_decimal.sql)
+        {{ to_decimal('lifetime_value') }} as lifetime_value,
+        {{ to_decimal('average_order_value') }} as average_order_value,
         days_since_last_order,
         -- active = at least one revenue order in the 90 days up to as_of_date (inclusive);
         -- customers without orders have a null recency, which coalesce() makes "not active"

@@ -15,7 +15,7 @@ joined as (
     select
         products.*,
         categories.category_description,
-        cast(categories.target_margin_pct as numeric(5, 2)) as category_target_margin_pct
+        {{ to_decimal('categories.target_margin_pct', precision=5) }} as category_target_margin_pct
 
     from products
     -- an inner join would silently drop a product with an unknown category; the
@@ -35,16 +35,14 @@ final as (
         brand,
         list_price,
         unit_cost,
-        -- the casts pin the types the contract declares (_core__models.yml): arithmetic and
-        -- round() return a plain `numeric`, and dbt's contract check only compares type NAMES,
-        -- so without them the table's numeric(10, 2) / numeric(5, 2) would round silently.
+        -- to_decimal() pins the types the contract declares (why: macros/to_decimal.sql).
         -- unit_margin fits numeric(10, 2) because 0 <= unit_cost <= list_price; the margins
         -- are percentages of the list price, 0-100 (accepted_range test in the YAML)
-        cast(unit_margin as numeric(10, 2)) as unit_margin,
-        cast(profit_margin_pct as numeric(5, 2)) as profit_margin_pct,
+        {{ to_decimal('unit_margin', precision=10) }} as unit_margin,
+        {{ to_decimal('profit_margin_pct', precision=5) }} as profit_margin_pct,
         category_target_margin_pct,
         -- positive = the product earns more (per unit at list price) than its category's target
-        cast(profit_margin_pct - category_target_margin_pct as numeric(5, 2)) as margin_vs_target_pct,
+        {{ to_decimal('profit_margin_pct - category_target_margin_pct', precision=5) }} as margin_vs_target_pct,
         is_active,
         created_at,
         updated_at

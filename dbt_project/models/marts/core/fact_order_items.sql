@@ -17,7 +17,7 @@
 --
 -- Like fact_orders, it stops at the as-of day (macro as_of_date): a line of an order placed
 -- later waits for the as-of day to reach it, so every line has its order in fact_orders and its
--- day in dim_date (relationship tests in _core__models.yml). Such a line may have been loaded
+-- day in dim_date (relationship tests in fact_order_items.yml). Such a line may have been loaded
 -- long before the as-of day moves: the incremental filter also picks up every line dated after
 -- the latest day already in the table.
 --
@@ -25,7 +25,7 @@
 -- give the same table. That is why there is no "dbt_inserted_at = now()" column here: it would
 -- differ between the two by construction.
 --
--- The columns are an enforced contract (_core__models.yml). dbt only allows that on an
+-- The columns are an enforced contract (fact_order_items.yml). dbt only allows that on an
 -- incremental model with on_schema_change 'fail' or 'append_new_columns'; the contract's DDL
 -- (types, primary key) is applied when the table is created (first run, --full-refresh).
 
@@ -73,17 +73,18 @@ new_order_items as (
     select *
     from order_items_as_of
     {% if is_incremental() %}
-    -- strictly greater: rows at exactly the mark were processed by the previous run.
-    -- coalesce() covers an empty target table (max() of nothing is null).
-    where source_loaded_at > (
-        select coalesce(max(source_loaded_at), cast('1900-01-01' as timestamptz))
-        from {{ this }}
-    )
-        -- lines held back by an earlier as-of day (see the header)
-        or order_date > (
-            select coalesce(max(order_date), cast('1900-01-01' as date))
-            from {{ this }}
-        )
+        -- strictly greater: rows at exactly the mark were processed by the previous run.
+        -- coalesce() covers an empty target table (max() of nothing is null).
+        where
+            source_loaded_at > (
+                select coalesce(max(existing_rows.source_loaded_at), cast('1900-01-01' as timestamptz))
+                from {{ this }} as existing_rows
+            )
+            -- lines held back by an earlier as-of day (see the header)
+            or order_date > (
+                select coalesce(max(existing_rows.order_date), cast('1900-01-01' as date))
+                from {{ this }} as existing_rows
+            )
     {% endif %}
 ),
 
@@ -113,7 +114,7 @@ final as (
         -- the macro returns a plain `numeric`; the contract (and the table) say numeric(12, 2).
         -- Incremental runs compare the new rows' types with the table's, precision included,
         -- and on_schema_change='fail' would stop at numeric vs numeric(12,2): cast to match
-        cast({{ calculate_revenue_with_tax('line_total') }} as numeric(12, 2)) as line_total_with_tax,
+        {{ to_decimal(calculate_revenue_with_tax('line_total'), precision=12) }} as line_total_with_tax,
         line_cost,
         line_profit,
 

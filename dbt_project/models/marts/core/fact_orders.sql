@@ -78,24 +78,18 @@ final as (
         coalesce(order_lines.line_count, 0) as line_count,
         coalesce(order_lines.units, 0) as units,
 
-        -- amounts. The casts pin the types the contract declares (_core__models.yml): sum(),
-        -- case and arithmetic return a plain `numeric`. dbt's contract check only compares type
-        -- NAMES (numeric = numeric), but the table is created with the declared numeric(12, 2):
-        -- without a cast, a value with more decimals would be rounded on insert, silently
+        -- amounts; to_decimal() pins the types the contract declares (why: macros/to_decimal.sql)
         orders_as_of.discount_amount,
         orders_as_of.order_total,
         -- what the order contributes to revenue: its total if it counts, else 0. Summing this
         -- column is the one correct way to get revenue from this table.
-        cast(
-            case
-                when {{ is_revenue_order('orders_as_of.order_status') }}
-                    then orders_as_of.order_total
-                else 0
-            end
-            as numeric(12, 2)
-        ) as recognized_revenue,
-        cast(coalesce(order_lines.order_cost, 0) as numeric(12, 2)) as order_cost,
-        cast(orders_as_of.order_total - coalesce(order_lines.order_cost, 0) as numeric(12, 2))
+        case
+            when {{ is_revenue_order('orders_as_of.order_status') }}
+                then {{ to_decimal('orders_as_of.order_total', precision=12) }}
+            else {{ to_decimal('0', precision=12) }}
+        end as recognized_revenue,
+        {{ to_decimal('coalesce(order_lines.order_cost, 0)', precision=12) }} as order_cost,
+        {{ to_decimal('orders_as_of.order_total - coalesce(order_lines.order_cost, 0)', precision=12) }}
             as gross_profit
 
     from orders_as_of
