@@ -3,7 +3,9 @@
 The notebooks call these; nothing here needs to be read to follow the course.
 """
 
-from .database import ConnectionInfo, connect, connection, connection_info, stop
+from .compiling import compile_inline, compiled_sql
+from .database import ConnectionInfo, connect, connection, connection_info
+from .embedded_server import stop
 from .errors import (
     DatabaseAuthError,
     DatabaseMissingError,
@@ -16,7 +18,7 @@ from .errors import (
     SettingsError,
 )
 from .mock_data import apply_next_day_batch, load_raw_data, raw_data_state, table_checksums
-from .queries import compiled_sql, engine, query, setup_sql_magic
+from .queries import engine, query, setup_sql_magic
 from .runner import DbtResult, run_dbt
 from .settings import Settings, load_settings
 from .warehouse import build, ensure_built, reset, status, up
@@ -36,6 +38,7 @@ __all__ = [
     "SettingsError",
     "apply_next_day_batch",
     "build",
+    "compile_inline",
     "compiled_sql",
     "connect",
     "connection",

@@ -8,20 +8,31 @@ Decimal objects: the functions convert the columns they plot to floats themselve
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:  # matplotlib.typing is new in 3.8
+    from matplotlib.typing import ColorType
 
 PALETTE = "deep"
 ACCENT = sns.color_palette(PALETTE)[0]
 SECOND = sns.color_palette(PALETTE)[1]
 HEATMAP_COLORMAP = "crest"
 FIGSIZE = (9, 4.5)
+
+
+def _bars(ax: Axes) -> list[BarContainer]:
+    """The bar groups seaborn drew on `ax` (what `bar_label` annotates)."""
+    return [container for container in ax.containers if isinstance(container, BarContainer)]
 
 
 def use_style() -> None:
@@ -84,7 +95,7 @@ def bar(
     money: bool = False,
     order: Sequence[str] | None = None,
     annotate: bool = False,
-    color: object = None,
+    color: ColorType | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """A bar chart of `y` per `x` (or per `y` bars along x when `horizontal`); `money` formats values as $."""
@@ -99,8 +110,8 @@ def bar(
         count_axis(ax, "x" if horizontal else "y")
     if annotate:
         fmt = (lambda v: f"${v:,.0f}") if money else (lambda v: f"{v:,.0f}")
-        for container in ax.containers:
-            ax.bar_label(container, labels=[fmt(v) for v in container.datavalues], padding=3, fontsize=9)
+        for container in _bars(ax):
+            ax.bar_label(container, labels=[fmt(v) for v in np.asarray(container.datavalues)], padding=3, fontsize=9)
     if not horizontal and len(data[label].unique()) > 6:
         ax.tick_params(axis="x", labelrotation=30)
         for tick in ax.get_xticklabels():
@@ -122,7 +133,7 @@ def segment_sizes(
     sns.barplot(data=data, y=segment, x=count, color=ACCENT, ax=ax, errorbar=None)
     total = data[count].sum()
     labels = [f"{v:,.0f} ({v / total:.0%})" for v in data[count]]
-    ax.bar_label(ax.containers[0], labels=labels, padding=3, fontsize=9)
+    ax.bar_label(_bars(ax)[0], labels=labels, padding=3, fontsize=9)
     ax.set(title=title, xlabel="Customers (count)", ylabel="Segment")
     count_axis(ax, "x")
     ax.set_xlim(0, data[count].max() * 1.2)
@@ -150,8 +161,11 @@ def rfm_heatmap(
     sns.heatmap(
         grid, annot=True, fmt=fmt, cmap=HEATMAP_COLORMAP, cbar_kws={"label": value_label}, ax=ax, linewidths=0.5
     )
-    ax.set(title=title, xlabel=column.replace("_", " ").capitalize() + " (1 = lowest, 5 = highest)",
-           ylabel=row.replace("_", " ").capitalize() + " (1 = lowest, 5 = highest)")
+    ax.set(
+        title=title,
+        xlabel=column.replace("_", " ").capitalize() + " (1 = lowest, 5 = highest)",
+        ylabel=row.replace("_", " ").capitalize() + " (1 = lowest, 5 = highest)",
+    )
     ax.tick_params(axis="y", labelrotation=0)
     return ax
 
@@ -172,8 +186,16 @@ def distribution(
     """A histogram of `column` with its median marked (a dashed line and its value in the legend)."""
     data = _numeric(data, column)
     ax = _axes(ax)
-    sns.histplot(data=data, x=column, hue=hue, bins=bins, log_scale=log_scale, ax=ax,
-                 color=None if hue else ACCENT, element="step" if hue else "bars")
+    sns.histplot(
+        data=data,
+        x=column,
+        hue=hue,
+        bins=bins,
+        log_scale=log_scale,
+        ax=ax,
+        color=None if hue else ACCENT,
+        element="step" if hue else "bars",
+    )
     median = data[column].median()
     label = f"median {'$' if money else ''}{median:,.0f}"
     ax.axvline(median, color=SECOND, linestyle="--", linewidth=1.5, label=label)
@@ -205,8 +227,15 @@ def revenue_and_margin(
     money_axis(ax, "y")
     ax.set(title=title, xlabel=category.replace("_", " ").capitalize(), ylabel="Revenue ($)")
     right = ax.twinx()
-    right.plot(range(len(data)), data[margin].to_numpy(), color=SECOND, marker="o", markersize=9,
-               linestyle="none", label="Margin")
+    right.plot(
+        range(len(data)),
+        data[margin].to_numpy(),
+        color=SECOND,
+        marker="o",
+        markersize=9,
+        linestyle="none",
+        label="Margin",
+    )
     right.set_ylabel("Profit margin (% of revenue)")
     right.set_ylim(0, max(data[margin].max() * 1.25, 1))
     right.grid(False)
@@ -243,7 +272,7 @@ def top_bottom(
     return fig
 
 
-# --------------------------------------------------------------------------- lessons 05-09: history, time series, attribution
+# ------------------------------------------------------------------- lessons 05-09: history, time series, attribution
 
 
 def price_changes(
@@ -285,11 +314,11 @@ def zero_sale_days(
     dense = _numeric(with_spine, value).assign(**{date: lambda d: pd.to_datetime(d[date])})
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True, sharey=True)
     top.plot(sparse[date], sparse[value], color=SECOND, marker="o", markersize=4, linewidth=1)
-    top.set(title=f"Without a date spine: {len(sparse)} days, the line bridges the days without sales",
-            ylabel=ylabel)
+    top.set(title=f"Without a date spine: {len(sparse)} days, the line bridges the days without sales", ylabel=ylabel)
     bottom.plot(dense[date], dense[value], color=ACCENT, marker="o", markersize=3, linewidth=1)
-    bottom.set(title=f"With a date spine: {len(dense)} days, zero-sale days drawn at 0", xlabel="Order date",
-               ylabel=ylabel)
+    bottom.set(
+        title=f"With a date spine: {len(dense)} days, zero-sale days drawn at 0", xlabel="Order date", ylabel=ylabel
+    )
     for panel in (top, bottom):
         panel.title.set_fontsize(10)
         panel.set_ylim(bottom=0)
@@ -311,8 +340,13 @@ def daily_revenue(
     data = _numeric(data, revenue).assign(**{date: lambda d: pd.to_datetime(d[date])}).sort_values(date)
     ax = _axes(ax, figsize=(11, 4.5))
     ax.plot(data[date], data[revenue], color=ACCENT, linewidth=0.6, alpha=0.5, label="Revenue of the day")
-    ax.plot(data[date], data[revenue].rolling(window, min_periods=1).mean(), color=SECOND, linewidth=2.2,
-            label=f"{window}-day rolling average")
+    ax.plot(
+        data[date],
+        data[revenue].rolling(window, min_periods=1).mean(),
+        color=SECOND,
+        linewidth=2.2,
+        label=f"{window}-day rolling average",
+    )
     ax.set(title=title, xlabel="Order date", ylabel="Revenue ($ per day)")
     money_axis(ax, "y")
     ax.legend(loc="upper left")
@@ -388,7 +422,7 @@ def _cac_and_roi(data: pd.DataFrame, label: str, hue: str | None, title: str) ->
     data = data.reset_index(drop=True)
     if hue:
         groups = list(dict.fromkeys(data[hue]))
-        palette = dict(zip(groups, sns.color_palette(PALETTE, len(groups))))
+        palette = dict(zip(groups, sns.color_palette(PALETTE, len(groups)), strict=True))
         colours = [palette[value] for value in data[hue]]
     else:
         colours = [ACCENT] * len(data)

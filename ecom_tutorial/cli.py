@@ -6,9 +6,9 @@ import argparse
 import shlex
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
-from . import database, warehouse
+from . import database, embedded_server, warehouse
 from .errors import EcomTutorialError
 from .mock_data import MAX_SCALE
 from .runner import DbtUsageError, failure_of, run_dbt
@@ -102,14 +102,14 @@ def cmd_down(args: argparse.Namespace) -> int:
     if settings.db_mode != "embedded":
         print("ECOM_DB_MODE=server: this package does not manage that server; stop it where it runs.")
         return 0
-    stopped = database.stop(settings)
+    stopped = embedded_server.stop(settings)
     print("Embedded PostgreSQL stopped; its data is kept." if stopped else "The embedded PostgreSQL was not running.")
     return 0
 
 
 def cmd_exercises(args: argparse.Namespace) -> int:
     """Regenerate the learner notebooks from the solutions (the source of truth)."""
-    from .notebooks import sync_learner_copies
+    from .learner_copies import sync_learner_copies
 
     reported = sync_learner_copies(check_only=args.check, force=args.force)
     for line in reported:
@@ -174,9 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("docs", cmd_docs, "Generate the dbt docs and serve them on 127.0.0.1.").add_argument(
         "--port", type=_port, help="port to serve on, 1-65535 (default: a free one)"
     )
-    add("notebooks", cmd_notebooks, "Execute the notebook series into build/notebooks (with HTML copies).").add_argument(
-        "names", nargs="*", help="notebook names to run (default: all)"
-    )
+    add(
+        "notebooks", cmd_notebooks, "Execute the notebook series into build/notebooks (with HTML copies)."
+    ).add_argument("names", nargs="*", help="notebook names to run (default: all)")
     exercises = add(
         "exercises",
         cmd_exercises,

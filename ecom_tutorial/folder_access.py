@@ -17,10 +17,10 @@ import shutil
 import stat
 import subprocess
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator
 
 from .errors import DatabaseUnavailableError
 

@@ -61,8 +61,17 @@ def _label(node: dict[str, Any]) -> str:
 def selected_ids(select: str, settings: Settings | None = None) -> set[str]:
     """The unique ids dbt selects for `select` (dbt's own selector syntax, via `dbt ls`)."""
     result = run_dbt(
-        ["ls", "--select", select, "--resource-types", *RESOURCE_TYPES,
-         "--output", "json", "--output-keys", "unique_id"],
+        [
+            "ls",
+            "--select",
+            select,
+            "--resource-types",
+            *RESOURCE_TYPES,
+            "--output",
+            "json",
+            "--output-keys",
+            "unique_id",
+        ],
         progress=False,
         settings=settings,
     )
@@ -83,7 +92,7 @@ def lineage_graph(
     if select:
         chosen = selected_ids(select, settings)
         nodes = {uid: node for uid, node in nodes.items() if uid in chosen}
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     for uid in sorted(nodes, key=lambda u: (layer_of(nodes[u]), _label(nodes[u]))):
         node = nodes[uid]
         graph.add_node(
@@ -128,31 +137,57 @@ def draw_lineage(
             positions[uid] = (x * 3.0, 1.3 * ((len(members) - 1) / 2 - rank))
     if ax is None:
         _, ax = plt.subplots(figsize=(max(8, 3.2 * len(used_layers)), max(3.5, 0.7 * tallest + 1.8)))
-    colours = dict(zip(range(len(LAYERS)), sns.color_palette("Set2", len(LAYERS))))
+    colours = dict(zip(range(len(LAYERS)), sns.color_palette("Set2", len(LAYERS)), strict=True))
     same_column = [(u, v) for u, v in graph.edges if column[graph.nodes[u]["layer"]] == column[graph.nodes[v]["layer"]]]
     across = [edge for edge in graph.edges if edge not in same_column]
-    nx.draw_networkx_edges(graph, positions, edgelist=across, ax=ax, edge_color="#888888", arrows=True,
-                           arrowsize=12, node_size=900, connectionstyle="arc3,rad=0.05")
-    nx.draw_networkx_edges(graph, positions, edgelist=same_column, ax=ax, edge_color="#888888", arrows=True,
-                           arrowsize=12, node_size=900, connectionstyle="arc3,rad=0.4")
+    # edges within one column bend further, so they do not run through the nodes between their ends
+    for edges, bend in ((across, 0.05), (same_column, 0.4)):
+        nx.draw_networkx_edges(
+            graph,
+            positions,
+            edgelist=edges,
+            ax=ax,
+            edge_color="#888888",
+            arrows=True,
+            arrowsize=12,
+            node_size=900,
+            connectionstyle=f"arc3,rad={bend}",
+        )
     for uid, data in graph.nodes(data=True):
         ephemeral = data["materialized"] == "ephemeral"
         chosen = highlight is not None and data["label"] == highlight
-        ax.scatter(*positions[uid], s=900 if chosen else 420, zorder=3,
-                   facecolor="white" if ephemeral else colours[data["layer"]],
-                   edgecolor=colours[data["layer"]] if ephemeral else "#333333",
-                   linewidth=3.5 if chosen else 1.5)
-        ax.annotate(data["label"], positions[uid], xytext=(0, -16), textcoords="offset points",
-                    ha="center", va="top", fontsize=8.5, fontweight="bold" if chosen else "normal")
+        ax.scatter(
+            *positions[uid],
+            s=900 if chosen else 420,
+            zorder=3,
+            facecolor="white" if ephemeral else colours[data["layer"]],
+            edgecolor=colours[data["layer"]] if ephemeral else "#333333",
+            linewidth=3.5 if chosen else 1.5,
+        )
+        ax.annotate(
+            data["label"],
+            positions[uid],
+            xytext=(0, -16),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=8.5,
+            fontweight="bold" if chosen else "normal",
+        )
     top = max(y for _, y in positions.values()) + 1.0
     for layer, x in column.items():
-        ax.text(x * 3.0, top, LAYERS[layer], ha="center", va="bottom", fontsize=10, fontweight="bold",
-                color="#333333")
+        ax.text(x * 3.0, top, LAYERS[layer], ha="center", va="bottom", fontsize=10, fontweight="bold", color="#333333")
     handles = [Patch(facecolor=colours[layer], edgecolor="#333333", label=LAYERS[layer]) for layer in used_layers]
     if any(data["materialized"] == "ephemeral" for _, data in graph.nodes(data=True)):
         handles.append(Patch(facecolor="white", edgecolor="#888888", label="ephemeral model (hollow)"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=min(4, len(handles)),
-              frameon=False, fontsize=9)
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.02),
+        ncol=min(4, len(handles)),
+        frameon=False,
+        fontsize=9,
+    )
     ax.set_title(title or f"Lineage of {select or 'the whole project'} (data flows left to right)", fontweight="bold")
     ax.set_xlim(-1.6, (len(used_layers) - 1) * 3.0 + 1.6)
     ax.set_ylim(min(y for _, y in positions.values()) - 1.0, top + 0.6)

@@ -14,8 +14,8 @@ import hashlib
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import psycopg2
 import psycopg2.errors
@@ -74,7 +74,7 @@ def _application_name(label: str) -> str:
 def _acquire(conn: psycopg2.extensions.connection, key: int, settings: Settings) -> None:
     with conn.cursor() as cur:
         cur.execute("select pg_try_advisory_lock(%s)", (key,))
-        if cur.fetchone()[0]:
+        if database.fetch_value(cur):
             return
         print(
             f"Another run is using schema {settings.db_schema!r} of database {settings.db_name!r}: "

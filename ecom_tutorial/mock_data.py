@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg2.extensions
 
+from .database import fetch_value
 from .errors import DataNotLoadedError, SettingsError
 from .settings import Settings, load_settings
 
@@ -104,13 +105,13 @@ def raw_data_state(conn: psycopg2.extensions.connection) -> RawDataState:
             raise DataNotLoadedError("The raw data is not loaded yet: run `ecom-tutorial up` first.")
         if missing:
             cur.execute("select count(*) from raw_data.customers")
-            raise RawDataOutdatedError(missing, max(1, round(cur.fetchone()[0] / CUSTOMERS_PER_SCALE)))
+            raise RawDataOutdatedError(missing, max(1, round(fetch_value(cur) / CUSTOMERS_PER_SCALE)))
         counts = {}
         for table in RAW_TABLES:
             cur.execute(f"select count(*) from raw_data.{table}")
-            counts[table] = cur.fetchone()[0]
+            counts[table] = fetch_value(cur)
         cur.execute("select coalesce(max(order_date)::date::text, '') from raw_data.orders")
-        last_order_date = cur.fetchone()[0]
+        last_order_date = fetch_value(cur)
     return RawDataState(
         row_counts=counts,
         scale=max(1, round(counts["customers"] / CUSTOMERS_PER_SCALE)),
@@ -136,5 +137,5 @@ def table_checksums(conn: psycopg2.extensions.connection) -> dict[str, str]:
                 ) as rows
                 """
             )
-            checksums[table] = cur.fetchone()[0]
+            checksums[table] = fetch_value(cur)
     return checksums

@@ -1,31 +1,29 @@
 """Execute the notebook series with papermill into build/notebooks (plus an HTML copy of each).
 
 The lessons in notebooks/solutions/ are the source of truth (they hold the exercise solutions);
-the learner copies in notebooks/ are generated from them by `ecom-tutorial exercises`. This
-module runs the solutions, as CI does (`tests/test_notebooks.py`) and `ecom-tutorial notebooks`.
+the learner copies in notebooks/ are generated from them (learner_copies.py). This module finds
+the series and runs it, as CI does (`tests/test_notebooks.py`) and `ecom-tutorial notebooks`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from .errors import EcomTutorialError
 from .settings import Settings, load_settings, scoped_environ
 
 if TYPE_CHECKING:  # imported where used: nbformat is slow to import and the CLI rarely needs it
-    import nbformat
+    pass
 
 KERNEL_NAME = "python3"
 CELL_TIMEOUT_SECONDS = 600
-SOLUTION_TAG = "solution"  # cells that learners write themselves
-EXERCISE_TAG = "exercise"  # what a solution cell becomes in the learner copy
 
 
 class NotebookExecutionError(EcomTutorialError):
@@ -35,14 +33,6 @@ class NotebookExecutionError(EcomTutorialError):
         super().__init__(message)
         self.notebook = notebook
         self.cell = cell
-
-
-class LearnerWorkError(EcomTutorialError):
-    """`ecom-tutorial exercises` kept learner notebooks that hold the learner's changes; `written` lists the rest."""
-
-    def __init__(self, message: str, written: list[str]):
-        super().__init__(message)
-        self.written = written
 
 
 @dataclass(frozen=True)
@@ -72,7 +62,7 @@ def resolve(names: list[str] | None, settings: Settings | None = None) -> list[P
     available = series(settings)
     if not names:
         return available
-    chosen = []
+    chosen: list[Path] = []
     for name in names:
         stem = Path(name).name.removesuffix(".ipynb")
         matches = [p for p in available if p.stem == stem or p.stem.split("_")[0] == stem]
@@ -189,178 +179,8 @@ def execute_notebooks(
     for notebook in resolve(names, settings):
         if verbose:
             print(f"{notebook.stem} ...", end=" ", flush=True)
-        run = execute_notebook(
-            notebook, destination=destination, parameters={"strict_exercises": strict}, html=html
-        )
+        run = execute_notebook(notebook, destination=destination, parameters={"strict_exercises": strict}, html=html)
         if verbose:
             print(f"{run.seconds:.1f} s -> {run.output}")
         outputs.append(run.output)
     return outputs
-
-
-# --------------------------------------------------------------------------- learner copies
-
-_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*(.*)$")
-
-
-def strip_outputs(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Remove outputs and execution counts (notebooks are committed without them)."""
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-        cell.metadata.pop("execution", None)
-        cell.metadata.pop("papermill", None)
-    notebook.metadata.pop("papermill", None)
-    return notebook
-
-
-def stub_source(solution: str) -> str:
-    """What a learner sees instead of a solution cell: its leading comments, then `name = ...`.
-
-    Every top-level assignment of the solution becomes `name = ...` (a SQL string gets
-    "# your SQL here"), so the check cell that follows runs and says "not attempted yet".
-    """
-    lines = solution.splitlines()
-    comments = []
-    for line in lines:
-        if line.startswith("#"):
-            comments.append(line)
-        else:
-            break
-    stubs: dict[str, str] = {}
-    for line in lines[len(comments):]:
-        match = _ASSIGNMENT.match(line)
-        if match and match.group(1) not in stubs:
-            value = match.group(2)
-            # a string answer is SQL in this course; anything else is Python
-            is_sql = value.startswith(('"', "'"))
-            stubs[match.group(1)] = "# your SQL here" if is_sql else "# your code here"
-    body = [f"{name} = ...  {comment}" for name, comment in stubs.items()] or ["# Write your code here."]
-    return "\n".join(comments + body)
-
-
-def learner_copy(solution: nbformat.NotebookNode, source_name: str) -> nbformat.NotebookNode:
-    """The learner's version of a solution notebook: solution code cells become stubs, solution
-    markdown cells (explanations of the answer) are dropped, outputs are stripped."""
-    import copy
-
-    notebook = strip_outputs(copy.deepcopy(solution))
-    cells = []
-    for cell in notebook.cells:
-        tags = list(cell.metadata.get("tags", []))
-        if SOLUTION_TAG not in tags:
-            cells.append(cell)
-            continue
-        if cell.cell_type != "code":
-            continue
-        cell.source = stub_source(cell.source)
-        cell.metadata["tags"] = [EXERCISE_TAG if tag == SOLUTION_TAG else tag for tag in tags]
-        cells.append(cell)
-    notebook.cells = cells
-    notebook.metadata["ecom_tutorial"] = {
-        "generated_from": f"solutions/{source_name}",
-        "note": "Generated by `ecom-tutorial exercises`: edit the solution notebook, not this one.",
-        "cells_digest": cells_digest(notebook),
-    }
-    return notebook
-
-
-def cells_digest(notebook: nbformat.NotebookNode) -> str:
-    """A digest of the cells' types and sources: what a learner changes by writing in the notebook."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for cell in notebook.cells:
-        digest.update(f"{cell.cell_type}\0{cell.source}\0".encode())
-    return digest.hexdigest()
-
-
-def learner_changed(current: str, wanted: str) -> bool:
-    """True if the learner copy `current` holds work of the learner's: cells that are neither what its last
-    generation wrote (the digest it records) nor what the generation now would write."""
-    import nbformat
-
-    try:
-        notebook = nbformat.reads(current, as_version=4)
-    except Exception:  # noqa: BLE001 - unreadable as a notebook: keep it, it may be all the learner has
-        return True
-    digest = cells_digest(notebook)
-    recorded = notebook.metadata.get("ecom_tutorial", {}).get("cells_digest")
-    return digest not in (recorded, cells_digest(nbformat.reads(wanted, as_version=4)))
-
-
-def backup_path(target: Path) -> Path:
-    """Where a learner copy is kept before `--force` replaces it: `NN_topic.ipynb.<time>.bak`, never overwritten."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate, number = target.with_name(f"{target.name}.{stamp}.bak"), 1
-    while candidate.exists():
-        number += 1
-        candidate = target.with_name(f"{target.name}.{stamp}-{number}.bak")
-    return candidate
-
-
-def learner_path(solution: Path) -> Path:
-    """notebooks/solutions/NN_topic.ipynb -> notebooks/NN_topic.ipynb."""
-    return solution.parent.parent / solution.name
-
-
-def _dump(notebook: nbformat.NotebookNode) -> str:
-    import nbformat
-
-    return nbformat.writes(notebook) + "\n"
-
-
-def sync_learner_copies(*, check_only: bool = False, force: bool = False, settings: Settings | None = None) -> list[str]:
-    """Strip the solution notebooks and (re)write their learner copies.
-
-    With `check_only=True` nothing is written; the result lists every file that is not what
-    this function would write (a committed output, a stale learner copy, an orphan copy).
-    Otherwise the result lists the files written. A learner copy with the learner's own work in it
-    (`learner_changed`) is never overwritten: LearnerWorkError names them, after the others are
-    written; `force=True` replaces them too, each kept first as a backup (`backup_path`).
-    """
-    import nbformat
-
-    settings = settings or load_settings()
-    reported = []
-    refused: list[Path] = []
-    solutions = series(settings)
-    for solution_path in solutions:
-        committed = solution_path.read_text(encoding="utf-8")
-        solution = nbformat.reads(committed, as_version=4)
-        stripped = _dump(strip_outputs(solution))
-        if stripped != committed:
-            reported.append(f"{solution_path}: has outputs or execution counts (run `ecom-tutorial exercises`)")
-            if not check_only:
-                solution_path.write_text(stripped, encoding="utf-8")
-        target = learner_path(solution_path)
-        wanted = _dump(learner_copy(nbformat.reads(stripped, as_version=4), solution_path.name))
-        current = target.read_text(encoding="utf-8") if target.exists() else None
-        if current != wanted:
-            kept = current is not None and not check_only and learner_changed(current, wanted)
-            if kept and not force:
-                refused.append(target)
-                continue
-            reported.append(
-                f"{target}: differs from what its solution notebook generates (run `ecom-tutorial exercises`)"
-            )
-            if kept:
-                backup = backup_path(target)
-                target.rename(backup)
-                reported.append(f"{target}: your version is kept as {backup.name}")
-            if not check_only:
-                target.write_text(wanted, encoding="utf-8")
-    expected_copies = {learner_path(p).name for p in solutions}
-    for orphan in sorted(solutions_dir(settings).parent.glob("[0-9][0-9]_*.ipynb")):
-        if orphan.name not in expected_copies:
-            reported.append(f"{orphan}: learner copy without a solution notebook in notebooks/solutions/")
-    if refused:
-        raise LearnerWorkError(
-            (f"Updated: {len(reported)} file(s). " if reported else "")
-            + f"Not replaced, because they hold changes of yours: {', '.join(str(path) for path in refused)}. "
-            "Copy what you want to keep elsewhere, or run `ecom-tutorial exercises --force` to regenerate them "
-            "anyway (each is first kept as NN_topic.ipynb.<time>.bak next to it).",
-            reported,
-        )
-    return reported

@@ -18,6 +18,7 @@ mart, a foreign key to a raw table): `drop ... cascade` would take it along.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 
@@ -38,7 +39,12 @@ AUDIT_TABLES = ("dbt_model_runs", BUILD_STATE_TABLE)
 DBT_LEFTOVER_SUFFIXES = ("", "__dbt_backup", "__dbt_tmp")
 DBT_RELATION_TYPES = {"model", "seed", "snapshot", "test"}
 DROP_KEYWORDS = {
-    "r": "table", "p": "table", "v": "view", "m": "materialized view", "f": "foreign table", "S": "sequence",
+    "r": "table",
+    "p": "table",
+    "v": "view",
+    "m": "materialized view",
+    "f": "foreign table",
+    "S": "sequence",
 }
 LISTED_AT_MOST = 10  # objects named per schema in a message; the rest are counted
 
@@ -187,10 +193,9 @@ def _manifest_relations(settings: Settings) -> set[tuple[str, str]]:
     if not manifest.exists():
         from .runner import run_dbt
 
-        try:
+        # no manifest then: the dbt relations are kept, and reported as not the project's
+        with contextlib.suppress(EcomTutorialError):
             run_dbt(["parse"], progress=False, check=False, settings=settings)
-        except EcomTutorialError:
-            pass  # no manifest then: the dbt relations are kept, and reported as not the project's
     try:
         nodes = json.loads(manifest.read_text()).get("nodes", {}).values()
     except (OSError, ValueError):
@@ -205,6 +210,16 @@ def _manifest_relations(settings: Settings) -> set[tuple[str, str]]:
         name = node.get("alias") or node.get("name")
         relations |= {(schema, name + suffix) for suffix in DBT_LEFTOVER_SUFFIXES}
     return relations
+
+
+def existing_owned_schemas(conn: psycopg2.extensions.connection, settings: Settings) -> list[str]:
+    """Which of the schemas this project owns exist right now."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select nspname from pg_namespace where nspname = any(%s) order by nspname",
+            (list(settings.owned_schemas),),
+        )
+        return [row[0] for row in cur.fetchall()]
 
 
 def project_relations(settings: Settings) -> set[tuple[str, str]]:
@@ -259,7 +274,7 @@ def drop_project_objects(conn: psycopg2.extensions.connection, settings: Setting
     whole = [schema for schema in schemas if schema in marked and not foreign[schema]]
     one_by_one = [o for o in objects if o.schema not in whole and is_ours(o) and o.owner_name is None]
 
-    blockers = _dependents(conn, [o.relation_oid for o in objects if is_ours(o)])
+    blockers = _dependents(conn, [o.relation_oid for o in objects if is_ours(o) and o.relation_oid is not None])
     if blockers:
         raise ForeignObjectsError(
             "Nothing was dropped: objects that are not this project's depend on its tables and would be "

@@ -1,15 +1,15 @@
-"""Query the warehouse from Python and from `%sql` cells, and look at what dbt compiled."""
+"""Query the warehouse from Python and from `%sql` cells."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 import sqlalchemy
 
 from . import database
-from .runner import run_dbt
 from .settings import load_settings
 
 
@@ -56,16 +56,3 @@ def setup_sql_magic(max_rows: int = 10) -> sqlalchemy.Engine:
         shell.user_ns["_ecom_engine"] = warehouse_engine
         shell.run_line_magic("sql", "_ecom_engine")
     return warehouse_engine
-
-
-def compiled_sql(model: str, *, full_refresh: bool = False) -> str:
-    """The SQL dbt generates for `model` (Jinja rendered, refs resolved, ephemeral CTEs inlined).
-
-    `full_refresh=True` compiles it as `--full-refresh` would run it: `is_incremental()` is false.
-    """
-    flags = ["--full-refresh"] if full_refresh else []
-    result = run_dbt(["compile", "--select", model, *flags], progress=False)
-    nodes = [r.node for r in result.raw.results if r.node.name == model]
-    if not nodes:
-        raise ValueError(f"dbt compiled no node named {model!r}: check the spelling of the model name.")
-    return nodes[0].compiled_code

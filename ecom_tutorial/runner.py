@@ -295,7 +295,7 @@ def _shown_command(command: list[str]) -> str:
     """The command as a learner would recognise it: an `--inline` query (the learner's own SQL, maybe long)
     is left out."""
     shown = []
-    for previous, arg in zip(["", *command], command):
+    for previous, arg in zip(["", *command], command, strict=False):
         shown.append("<your SQL>" if previous == "--inline" else arg)
     return " ".join(shown)
 
@@ -319,7 +319,9 @@ def _failure(result: DbtResult, exception: BaseException | None, settings: Setti
     from .workspace import explain_failure  # a learner's own file: name it, its line, and how to fix or set it aside
 
     text = "\n".join(lines)
-    advice = explain_failure(text, not failures, settings) or _advice(failures, exception, settings, result.command, text)
+    advice = explain_failure(text, not failures, settings) or _advice(
+        failures, exception, settings, result.command, text
+    )
     lines.append(advice)
     return DbtRunError("\n".join(lines), failures)
 
@@ -364,8 +366,8 @@ def _advice(
             "or point DBT_TARGET_PATH and DBT_LOG_PATH to a disk with room, then run the command again."
         )
     if "no space left on device" in text or "could not extend file" in text:
-        where = str(settings.pgdata) if settings.db_mode == "embedded" else f"the server at {settings.db_host}"
-        return f"The disk holding the database ({where}) is full: free space on it, then run the command again."
+        server = str(settings.pgdata) if settings.db_mode == "embedded" else f"the server at {settings.db_host}"
+        return f"The disk holding the database ({server}) is full: free space on it, then run the command again."
     if any(marker in text for marker in CONNECTION_LOST):
         return (
             "The database connection dropped: is the server running? `ecom-tutorial status` tells; "
@@ -376,10 +378,13 @@ def _advice(
         if missing:
             return (
                 f"`ref('{missing.group(1)}')` names a model that does not exist: check its spelling "
-                "(`run_dbt([\"ls\", \"--resource-type\", \"model\"])` lists them all)."
+                '(`run_dbt(["ls", "--resource-type", "model"])` lists them all).'
             )
         if failures:  # it compiled and ran: the database refused the query itself
-            return "The error is in your SQL (dbt calls it inline_query): fix it as the message above says, then run it again."
+            return (
+                "The error is in your SQL (dbt calls it inline_query): fix it as the message above says, "
+                "then run it again."
+            )
         return (
             "The error is in the Jinja of your SQL (`{{ ... }}`, `{% ... %}`), not in a project file: "
             "dbt's message above says what it could not understand."
@@ -391,8 +396,5 @@ def _advice(
             "Decide whether the model or the rule is wrong, fix that, and run the command again."
         )
     if failures:
-        return (
-            "Fix the model or test named above and run the command again; "
-            "`ecom-tutorial build` rebuilds everything."
-        )
+        return "Fix the model or test named above and run the command again; `ecom-tutorial build` rebuilds everything."
     return f"dbt's log has the details: {_log_dir(settings) / 'dbt.log'}."

@@ -1,19 +1,19 @@
 """Settings: every knob of the package, read from environment variables with documented defaults.
 
-| variable            | default                          | meaning                                        |
-|---------------------|----------------------------------|------------------------------------------------|
-| ECOM_DB_MODE        | embedded                         | `embedded` (PostgreSQL from the wheel) or `server` (any other server) |
-| ECOM_PGDATA         | <project>/.pgdata                | data folder of the embedded server             |
-| ECOM_DB_HOST        | localhost                        | server mode: host name or socket folder        |
-| ECOM_DB_PORT        | 5432                             | server mode: port                              |
-| ECOM_DB_USER        | ecom                             | server mode: user                              |
-| ECOM_DB_PASSWORD    | ecom                             | server mode: password                          |
-| ECOM_DB_NAME        | ecommerce_dw                     | database holding raw data and the warehouse    |
-| ECOM_DB_SCHEMA      | analytics_dev                    | dbt's target schema (and prefix of its others) |
-| ECOM_DBT_THREADS    | 4                                | dbt threads (1 or more)                        |
-| ECOM_REPORTER_ROLE  | reporter                         | the read-only role (created where allowed; dbt reads it too) |
-| ECOM_PROJECT_DIR    | the checkout this package is in  | folder holding dbt_project/, docker/, profiles.yml |
-| DBT_TARGET_PATH     | target (in dbt_project/)         | dbt's own setting, honoured when reading its output |
+| variable           | default                         | meaning                                                      |
+|--------------------|---------------------------------|--------------------------------------------------------------|
+| ECOM_DB_MODE       | embedded                        | `embedded` (the wheel's PostgreSQL) or `server` (any other)  |
+| ECOM_PGDATA        | <project>/.pgdata               | data folder of the embedded server                           |
+| ECOM_DB_HOST       | localhost                       | server mode: host name or socket folder                      |
+| ECOM_DB_PORT       | 5432                            | server mode: port                                            |
+| ECOM_DB_USER       | ecom                            | server mode: user                                            |
+| ECOM_DB_PASSWORD   | ecom                            | server mode: password                                        |
+| ECOM_DB_NAME       | ecommerce_dw                    | database holding raw data and the warehouse                  |
+| ECOM_DB_SCHEMA     | analytics_dev                   | dbt's target schema (and prefix of its others)               |
+| ECOM_DBT_THREADS   | 4                               | dbt threads (1 or more)                                      |
+| ECOM_REPORTER_ROLE | reporter                        | the read-only role (created where allowed; dbt reads it too) |
+| ECOM_PROJECT_DIR   | the checkout this package is in | folder holding dbt_project/, docker/, profiles.yml           |
+| DBT_TARGET_PATH    | target (in dbt_project/)        | dbt's own setting, honoured when reading its output          |
 
 The server-mode defaults match docker/docker-compose.yml, so `docker compose up -d` plus
 `ECOM_DB_MODE=server` is all a Docker user sets.

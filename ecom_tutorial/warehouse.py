@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import psycopg2.extensions
 from psycopg2 import sql
 
-from . import database, locks, mock_data, ownership, workspace
+from . import database, embedded_server, locks, mock_data, ownership, workspace
 from .errors import DatabaseMissingError, DatabasePermissionError, DataNotLoadedError
 from .runner import DbtResult, run_dbt
 from .settings import Settings, load_settings
@@ -42,7 +42,7 @@ def _reporter_note(
     role = settings.reporter_role
     with conn.cursor() as cur:
         cur.execute("select exists (select from pg_roles where rolname = %s)", (role,))
-        if cur.fetchone()[0]:
+        if database.fetch_value(cur):
             return None
     return (
         f"No read-only role {role!r}: user {info.user!r} may not create roles on this server, so the course "
@@ -75,7 +75,7 @@ def _require_create_privilege(
     # not needed by every build: where a test stores its failures, the learner's own models
     optional = (f"{settings.db_schema}_dbt_test__audit", f"{settings.db_schema}_workspace")
     needed = [schema for schema in settings.owned_schemas if schema not in optional]
-    missing = sorted(set(needed) - set(database.existing_owned_schemas(conn, settings)))
+    missing = sorted(set(needed) - set(ownership.existing_owned_schemas(conn, settings)))
     if missing and not database.may_create_schemas(conn):
         raise DatabasePermissionError(
             f"The course needs the schemas {', '.join(missing)} in database {info.dbname!r}, which user "
@@ -162,7 +162,7 @@ def is_built(settings: Settings | None = None, model: str = "customer_analytics"
                 "where nspname = %s) and relname = %s)",
                 (settings.db_schema, model),
             )
-            return bool(cur.fetchone()[0])
+            return bool(database.fetch_value(cur))
     except DatabaseMissingError:
         return False
 
@@ -239,7 +239,7 @@ def build_fingerprint(settings: Settings | None = None) -> str:
     settings = settings or load_settings()
     with database.connection(database.connection_info(settings)) as conn, conn.cursor() as cur:
         cur.execute(_RAW_FINGERPRINT_SQL)
-        raw = cur.fetchone()[0]
+        raw = database.fetch_value(cur)
     return hashlib.md5(f"{raw}|{_project_digest(settings)}".encode()).hexdigest()
 
 
@@ -250,7 +250,7 @@ def _last_build(settings: Settings) -> tuple[str, list[str]] | None:
             "select to_regclass(format('%%I.%%I', %s, %s)) is not null",
             (f"{settings.db_schema}_audit", _BUILD_STATE_TABLE),
         )
-        if not cur.fetchone()[0]:
+        if not database.fetch_value(cur):
             return None
         query = sql.SQL("select fingerprint, relations from {} order by built_at desc limit 1")
         cur.execute(query.format(_build_state(settings)))
@@ -284,14 +284,16 @@ def _record_build(settings: Settings) -> None:
     fingerprint = build_fingerprint(settings)
     with database.connection(database.connection_info(settings)) as conn, conn.cursor() as cur:
         cur.execute(_BUILT_RELATIONS_SQL, (_dbt_schemas(settings),))
-        relations = cur.fetchone()[0]
+        relations = database.fetch_value(cur)
         cur.execute(
             sql.SQL(
                 "create table if not exists {} "
                 "(fingerprint text not null, relations text[] not null, built_at timestamptz not null)"
             ).format(table)
         )
-        cur.execute(sql.SQL("insert into {} values (%s, %s, clock_timestamp())").format(table), (fingerprint, relations))
+        cur.execute(
+            sql.SQL("insert into {} values (%s, %s, clock_timestamp())").format(table), (fingerprint, relations)
+        )
 
 
 def status(settings: Settings | None = None) -> dict[str, object]:
@@ -300,7 +302,7 @@ def status(settings: Settings | None = None) -> dict[str, object]:
     report: dict[str, object] = {"mode": settings.db_mode}
     if settings.db_mode == "embedded":
         report["data folder"] = str(settings.pgdata)
-        pid = database.embedded_server_pid(settings)
+        pid = embedded_server.embedded_server_pid(settings)
         report["server"] = f"running (pid {pid})" if pid else "stopped (it starts on the next command that needs it)"
         if not pid:
             return report
@@ -314,8 +316,8 @@ def status(settings: Settings | None = None) -> dict[str, object]:
     try:
         with conn.cursor() as cur:
             cur.execute("show server_version")
-            report["server version"] = cur.fetchone()[0]
-        report["schemas"] = ", ".join(database.existing_owned_schemas(conn, settings)) or "none yet"
+            report["server version"] = database.fetch_value(cur)
+        report["schemas"] = ", ".join(ownership.existing_owned_schemas(conn, settings)) or "none yet"
         if not database.may_create_schemas(conn):
             report["privileges"] = (
                 f"user {info.user!r} may not create schemas in database {info.dbname!r} (`ecom-tutorial up` "

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 
 from .errors import EcomTutorialError
 from .settings import Settings, load_settings
@@ -63,7 +63,7 @@ def _project_dir(settings: Settings | None) -> Path:
     return (settings or load_settings()).dbt_project_dir
 
 
-def _relative(text: str | Path) -> PurePosixPath:
+def _relative(text: str | PurePath) -> PurePosixPath:
     """A path as the learner wrote it, relative to dbt_project/ (a leading `dbt_project/` is allowed)."""
     relative = PurePosixPath(str(text).replace("\\", "/").strip())
     if relative.parts[:1] == ("dbt_project",):
@@ -78,7 +78,7 @@ def _folder_of(relative: PurePosixPath) -> str | None:
     return None
 
 
-def path(relative_path: str | Path, settings: Settings | None = None) -> Path:
+def path(relative_path: str | PurePath, settings: Settings | None = None) -> Path:
     """The absolute path of a workspace file, e.g. `path("models/workspace/my_model.sql")`.
 
     Raises WorkspaceError for anything outside the three workspace folders (the course's own
@@ -86,7 +86,9 @@ def path(relative_path: str | Path, settings: Settings | None = None) -> Path:
     """
     root = _project_dir(settings).resolve()
     given = Path(str(relative_path)).expanduser()
-    relative = _relative(given.relative_to(root) if given.is_absolute() and given.is_relative_to(root) else relative_path)
+    relative = _relative(
+        given.relative_to(root) if given.is_absolute() and given.is_relative_to(root) else relative_path
+    )
     folder = _folder_of(relative)
     if given.is_absolute() and not given.is_relative_to(root) or folder is None or ".." in relative.parts:
         raise WorkspaceError(
@@ -96,11 +98,15 @@ def path(relative_path: str | Path, settings: Settings | None = None) -> Path:
         )
     resolved = (root / relative).resolve()
     if not resolved.is_relative_to((root / folder).resolve()):
-        raise WorkspaceError(f"{relative_path} leads outside your workspace (a link?): write to a plain file in {folder}/.")
+        raise WorkspaceError(
+            f"{relative_path} leads outside your workspace (a link?): write to a plain file in {folder}/."
+        )
     return resolved
 
 
-def write(relative_path: str | Path, text: str, settings: Settings | None = None, *, replace: bool = True) -> WrittenFile:
+def write(
+    relative_path: str | Path, text: str, settings: Settings | None = None, *, replace: bool = True
+) -> WrittenFile:
     """Write a file of yours into the workspace (replacing it if it exists) and say what was written.
 
     `text` is dedented and ends with one newline, so a triple-quoted string in a notebook cell
@@ -114,7 +120,9 @@ def write(relative_path: str | Path, text: str, settings: Settings | None = None
             f"files; name the file with one of {', '.join(SUFFIXES)}."
         )
     if target.name == README:
-        raise WorkspaceError(f"{relative_path} explains the folder and belongs to the course: give your file another name.")
+        raise WorkspaceError(
+            f"{relative_path} explains the folder and belongs to the course: give your file another name."
+        )
     shown = target.relative_to(_project_dir(settings).resolve()).as_posix()
     if not replace and target.is_file():
         return WrittenFile(shown, target, target.read_text(encoding="utf-8").count("\n"), kept=True)
@@ -141,7 +149,9 @@ def _find(name: str | Path, settings: Settings | None) -> Path:
     if len(relative.parts) > 1:
         target = path(relative, settings)
         if not target.is_file():
-            raise WorkspaceError(f"There is no file {relative} in your workspace. Your files: {', '.join(files(settings)) or 'none'}.")
+            raise WorkspaceError(
+                f"There is no file {relative} in your workspace. Your files: {', '.join(files(settings)) or 'none'}."
+            )
         return target
     wanted = {relative.name, *(relative.name + suffix for suffix in DBT_SUFFIXES)}
     root = _project_dir(settings).resolve()
@@ -177,7 +187,9 @@ def exclusions(settings: Settings | None = None) -> list[str]:
     Only folders holding files dbt reads are named: dbt warns about a selector that matches nothing.
     """
     root = _project_dir(settings).resolve()
-    folders = [folder for folder in FOLDERS if any(p.suffix in DBT_SUFFIXES for p in (root / folder).rglob("*") if p.is_file())]
+    folders = [
+        folder for folder in FOLDERS if any(p.suffix in DBT_SUFFIXES for p in (root / folder).rglob("*") if p.is_file())
+    ]
     return ["--exclude", *(f"path:{folder}" for folder in folders)] if folders else []
 
 
@@ -228,21 +240,24 @@ def explain_failure(text: str, stops_every_command: bool, settings: Settings | N
     if missing and _UNIT_TEST.search(text):  # a unit test's model reads an input the test does not mock
         what = (
             f"your unit test gives no rows for `ref('{missing.group(1)}')`, which its model reads: a unit test "
-            f"mocks every input of the model, so add `- input: ref('{missing.group(1)}')` with its `rows:` under `given:`"
+            "mocks every input of the model, so add `- input: "
+            f"ref('{missing.group(1)}')` with its `rows:` under `given:`"
         )
     elif missing:
         what = (
             f"`ref('{missing.group(1)}')` names a model that does not exist: check its spelling "
-            "(`run_dbt([\"ls\", \"--resource-type\", \"model\"])` lists them all)"
+            '(`run_dbt(["ls", "--resource-type", "model"])` lists them all)'
         )
     else:
         what = "read dbt's message above: it says what it could not understand"
-    advice = [f"The error is in your file {where} (in dbt_project/): {what}.",
-              "Fix the file (in JupyterLab's editor, or with `workspace.write`) and run the cell again."]
+    advice = [
+        f"The error is in your file {where} (in dbt_project/): {what}.",
+        "Fix the file (in JupyterLab's editor, or with `workspace.write`) and run the cell again.",
+    ]
     if stops_every_command:
         advice.append(
             "Until then every dbt command of the project stops at this file, as in any dbt project. To carry on "
-            f"with other lessons first, set it aside: `workspace.set_aside(\"{relative_path}\")` (dbt then ignores it)."
+            f'with other lessons first, set it aside: `workspace.set_aside("{relative_path}")` (dbt then ignores it).'
         )
     return "\n".join(advice)
 
@@ -262,5 +277,8 @@ def set_aside_broken(settings: Settings | None = None) -> list[Path]:
             break
         moved.append(set_aside(relative_path, settings))
     for item in moved:
-        print(f"Set aside {item.name.removesuffix(SET_ASIDE_SUFFIX)} as {item.name}: dbt ignores it until you rename it back.")
+        print(
+            f"Set aside {item.name.removesuffix(SET_ASIDE_SUFFIX)} as {item.name}: "
+            "dbt ignores it until you rename it back."
+        )
     return moved

@@ -27,11 +27,13 @@ answer's SQL, and predicates for `Mistake.in_sql`), `comparison` (the table diff
 
 from __future__ import annotations
 
-# The underscored names are shared with build_checks.py and the tests.
-from .comparison import MAX_EXAMPLES, Comparison, _format, _normalise, compare, how_far
-from .feedback import Verdict, _fail, _passed, _report, check, diagnose, hint, not_attempted
+# The underscored names are shared with build_checks.py, lesson_09.py and the tests (`x as x`: re-exported).
+from .comparison import MAX_EXAMPLES, Comparison, compare, how_far
+from .feedback import Verdict, check, diagnose, hint, not_attempted
+from .feedback import _fail as _fail
+from .feedback import _passed as _passed
+from .registry import _REGISTRY as _REGISTRY
 from .registry import (
-    _REGISTRY,
     STRICT_ENV,
     Exercise,
     ExerciseError,
@@ -44,11 +46,9 @@ from .registry import (
     is_strict,
     register,
 )
+from .sql_answers import _AnswerDidNotRun as _AnswerDidNotRun
+from .sql_answers import _resolve as _resolve
 from .sql_answers import (
-    _AnswerDidNotRun,
-    _NotAttempted,
-    _refuse_unless_one_query,
-    _resolve,
     has_window_without_partition,
     reads_relation,
     run_sql,

@@ -29,9 +29,10 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from .. import workspace
+from ..compiling import compiled_code
 from ..settings import Settings, load_settings
 from ..solutions import starting_files
 from . import (
@@ -101,7 +102,8 @@ class ModelCheck:
     @property
     def where(self) -> str:
         """Where the learner writes it."""
-        return f"{'snapshots' if self.resource == 'snapshot' else 'models'}/workspace/{self.name}.{'yml' if self.resource == 'snapshot' else 'sql'}"
+        folder, suffix = ("snapshots", "yml") if self.resource == "snapshot" else ("models", "sql")
+        return f"{folder}/workspace/{self.name}.{suffix}"
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,7 @@ class ExposureCheck:
         return f"a YAML file in models/workspace/ (`exposures:` → `- name: {self.name}`)"
 
 
-NodeCheck = Union[ModelCheck, SourceCheck, SingularTestCheck, UnitTestCheck, ExposureCheck]
+NodeCheck = ModelCheck | SourceCheck | SingularTestCheck | UnitTestCheck | ExposureCheck
 
 
 @dataclass(frozen=True)
@@ -236,10 +238,11 @@ class _Built:
     def tests_of(self, unique_id: str) -> list[dict[str, Any]]:
         """The generic tests declared on a model (attached to it) or on a source (depending on it alone)."""
         return [
-            node for node in self.nodes.values()
-            if node.get("resource_type") == "test" and node.get("test_metadata")
-            and (node.get("attached_node") == unique_id
-                 or (node.get("depends_on") or {}).get("nodes") == [unique_id])
+            node
+            for node in self.nodes.values()
+            if node.get("resource_type") == "test"
+            and node.get("test_metadata")
+            and (node.get("attached_node") == unique_id or (node.get("depends_on") or {}).get("nodes") == [unique_id])
         ]
 
     def in_workspace(self, check: NodeCheck) -> dict[str, Any] | None:
@@ -338,11 +341,14 @@ def _structure_problems(model: ModelCheck, node: dict[str, Any], built: _Built, 
     if model.contract:
         if not _config_value(config, "contract.enforced"):
             problems.append(
-                f"{model.name} has no enforced contract: add `config: {{contract: {{enforced: true}}}}` to it in your YAML."
+                f"{model.name} has no enforced contract: add `config: "
+                f"{{contract: {{enforced: true}}}}` to it in your YAML."
             )
         untyped = [column for column, spec in (node.get("columns") or {}).items() if not spec.get("data_type")]
         if untyped:
-            problems.append(f"A contract needs every column's `data_type`; {model.name} lacks it for: {', '.join(untyped)}.")
+            problems.append(
+                f"A contract needs every column's `data_type`; {model.name} lacks it for: {', '.join(untyped)}."
+            )
     problems += _reads_problems(model.name, node, model.reads, settings)
     problems += _tests_problems(model.name, model.unique_id, model.tests, built)
     if model.described and not (node.get("description") or "").strip():
@@ -361,7 +367,9 @@ def _changed_since_read(exercise: BuildExercise, settings: Settings) -> list[str
         file = workspace.path(item, settings)
         if file.suffix not in workspace.DBT_SUFFIXES or file.stat().st_mtime_ns <= read_at:
             continue
-        if file.stem in names or (file.suffix != ".sql" and any(name in file.read_text(encoding="utf-8") for name in names)):
+        if file.stem in names or (
+            file.suffix != ".sql" and any(name in file.read_text(encoding="utf-8") for name in names)
+        ):
             changed.append(item)
     return changed
 
@@ -372,8 +380,8 @@ def _test_outcomes(tests: list[dict[str, Any]], built: _Built) -> list[str]:
         outcome = built.results.get(test["unique_id"])
         if outcome is None:
             problems.append(
-                f"The test {test['name']} did not run in your last dbt command: use `build` (it runs the "
-                "tests too), not `run`."
+                f"The test {test['name']} did not run in your last dbt command: use `build` (it runs the tests too), "
+                "not `run`."
             )
         elif outcome.get("status") != "pass":
             problems.append(
@@ -416,7 +424,8 @@ def _data_problems(exercise: BuildExercise, model: ModelCheck, node: dict[str, A
         return [f"{model.name} could not be read from the warehouse: build it again. ({exc})"], None
     problems = []
     undocumented = [
-        column for column in actual.columns
+        column
+        for column in actual.columns
         if not column.startswith("dbt_")  # a snapshot's own columns: dbt adds and documents them
         and not ((node.get("columns") or {}).get(column, {}).get("description") or "").strip()
     ]
@@ -425,12 +434,16 @@ def _data_problems(exercise: BuildExercise, model: ModelCheck, node: dict[str, A
     if model.expected is None:
         return problems, None
     data = Exercise(exercise.id, exercise.title, model.expected, model.key, atol=model.atol, mistakes=model.mistakes)
-    comparison = compare(actual, run_sql(model.expected) if isinstance(model.expected, str) else model.expected(),
-                         key=model.key, atol=model.atol)
+    comparison = compare(
+        actual,
+        run_sql(model.expected) if isinstance(model.expected, str) else model.expected(),
+        key=model.key,
+        atol=model.atol,
+    )
     if comparison.ok:
         return problems, None
     problems += [f"{model.name}: {problem}" for problem in comparison.problems]
-    compiled = node.get("compiled_code") or ""  # what dbt ran: a mistake's cause shows in it (Mistake.in_sql)
+    compiled = compiled_code(node)  # what dbt ran: a mistake's cause shows in it (Mistake.in_sql)
     return problems, diagnose(data, actual, parse(compiled) if compiled else None)
 
 
@@ -471,7 +484,9 @@ def _source_problems(check: SourceCheck, node: dict[str, Any], built: _Built) ->
     freshness = (node.get("config") or {}).get("freshness") or node.get("freshness") or {}
     loaded_at = (node.get("config") or {}).get("loaded_at_field") or node.get("loaded_at_field")
     if not loaded_at:
-        problems.append(f"{check.name} has no `loaded_at_field`: dbt needs the column that says when each row was loaded.")
+        problems.append(
+            f"{check.name} has no `loaded_at_field`: dbt needs the column that says when each row was loaded."
+        )
     if not any((freshness.get(limit) or {}).get("count") for limit in ("warn_after", "error_after")):
         problems.append(f"{check.name} has no freshness limits: give it a `warn_after` and an `error_after`.")
     if problems:
@@ -488,7 +503,9 @@ def _source_problems(check: SourceCheck, node: dict[str, Any], built: _Built) ->
     problems += _test_outcomes([test for test in tests if test["name"] not in not_run], built)
     outcome = built.freshness.get(check.unique_id)
     if outcome is None:
-        problems.append(f"`dbt source freshness` has not checked {check.name} yet: run it with --select source:{check.name}.")
+        problems.append(
+            f"`dbt source freshness` has not checked {check.name} yet: run it with --select source:{check.name}."
+        )
     elif outcome.get("status") not in ("pass", "warn"):
         problems.append(
             f"The freshness check of {check.name} ended `{outcome.get('status')}`: "
@@ -497,14 +514,19 @@ def _source_problems(check: SourceCheck, node: dict[str, Any], built: _Built) ->
     return problems
 
 
-def _singular_test_problems(check: SingularTestCheck, node: dict[str, Any], built: _Built, settings: Settings) -> list[str]:
+def _singular_test_problems(
+    check: SingularTestCheck, node: dict[str, Any], built: _Built, settings: Settings
+) -> list[str]:
     problems = _reads_problems(check.name, node, check.reads, settings)
     outcome = built.results.get(check.unique_id)
     if outcome is None:
-        problems.append(f"Your last dbt command did not run the test {check.name}: run it with `dbt build` or `dbt test`.")
+        problems.append(
+            f"Your last dbt command did not run the test {check.name}: run it with `dbt build` or `dbt test`."
+        )
     elif outcome.get("status") != "pass":
         problems.append(
-            f"The test {check.name} {outcome.get('status')}s: {outcome.get('message')}. A singular test returns the rows "
+            f"The test {check.name} {outcome.get('status')}s: {outcome.get('message')}. "
+            "A singular test returns the rows "
             "that break its rule: read them (its compiled SQL is under target/compiled/) and decide whether the "
             "data or the test is wrong."
         )
@@ -518,7 +540,9 @@ def _unit_test_problems(check: UnitTestCheck, node: dict[str, Any], built: _Buil
         if expression.replace('"', "'").replace(" ", "") not in mocked:
             problems.append(f"The unit test {check.name} does not mock {{{{ {expression} }}}} under `given:`.")
     if not (node.get("expect") or {}).get("rows") and not (node.get("expect") or {}).get("fixture"):
-        problems.append(f"The unit test {check.name} expects no rows: list the rows the model must return under `expect:`.")
+        problems.append(
+            f"The unit test {check.name} expects no rows: list the rows the model must return under `expect:`."
+        )
     outcome = built.results.get(check.unique_id)
     if outcome is None:
         problems.append(
@@ -536,10 +560,15 @@ def _unit_test_problems(check: UnitTestCheck, node: dict[str, Any], built: _Buil
 def _exposure_problems(check: ExposureCheck, node: dict[str, Any]) -> list[str]:
     problems = []
     if check.type and node.get("type") != check.type:
-        problems.append(f"The exposure {check.name} is of type `{node.get('type')}`; the exercise asks for `{check.type}`.")
+        problems.append(
+            f"The exposure {check.name} is of type `{node.get('type')}`; the exercise asks for `{check.type}`."
+        )
     owner = node.get("owner") or {}
     if not (owner.get("name") or owner.get("email")):
-        problems.append(f"The exposure {check.name} has no owner: who answers questions about it (`owner:` with a name or an email)?")
+        problems.append(
+            f"The exposure {check.name} has no owner: "
+            "who answers questions about it (`owner:` with a name or an email)?"
+        )
     if not (node.get("description") or "").strip():
         problems.append(f"The exposure {check.name} has no description: say what it shows and to whom.")
     depends_on = _depends_on(node)
@@ -580,7 +609,8 @@ def _attempted(exercise: BuildExercise, found: dict[str, dict[str, Any] | None],
     for item in workspace.files(settings):
         file = workspace.path(item, settings)
         if file.stem in names or (
-            file.suffix in (".yml", ".yaml") and any(re.search(rf"\b{re.escape(name)}\b", file.read_text(encoding="utf-8")) for name in names)
+            file.suffix in (".yml", ".yaml")
+            and any(re.search(rf"\b{re.escape(name)}\b", file.read_text(encoding="utf-8")) for name in names)
         ):
             return True
     return any(found.values())
@@ -598,15 +628,23 @@ def check_build(exercise: BuildExercise, settings: Settings | None = None) -> Ve
         return not_attempted(exercise, f"fix the file as dbt's message says, build with `{exercise.build}`, then check")
     changed = _changed_since_read(exercise, settings)
     if changed:
-        return _fail(exercise, [
-            f"❌ You changed {', '.join(changed)} since dbt last read the project (did the build stop with an error?): "
-            f"build with `{exercise.build}`, then check again."
-        ])
+        return _fail(
+            exercise,
+            [
+                f"❌ You changed {', '.join(changed)} since dbt last "
+                "read the project (did the build stop with an error?): "
+                f"build with `{exercise.build}`, then check again."
+            ],
+        )
     if built.command in BUILDS_NOTHING and any(isinstance(check, ModelCheck) for check in exercise.models):
-        return _fail(exercise, [
-            f"❌ Your last dbt command was `dbt {built.command}`, which builds nothing and replaces the results of the "
-            f"build before it: build with `{exercise.build}`, then check (right after the build)."
-        ])
+        return _fail(
+            exercise,
+            [
+                f"❌ Your last dbt command was `dbt {built.command}`, "
+                "which builds nothing and replaces the results of the "
+                f"build before it: build with `{exercise.build}`, then check (right after the build)."
+            ],
+        )
     problems: list[str] = []
     likely: str | None = None
     for check in exercise.models:

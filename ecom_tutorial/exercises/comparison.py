@@ -15,9 +15,10 @@ The same rules hold for the "build it" exercises, whose data is compared here to
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -200,7 +201,7 @@ def compare(
 
 
 def _directions(yours: pd.Series, expected: pd.Series) -> str:
-    """" (all too high)", " (all too low)" or " (some too high, some too low)" for numbers; "" otherwise."""
+    """ " (all too high)", " (all too low)" or " (some too high, some too low)" for numbers; "" otherwise."""
     if not (pd.api.types.is_numeric_dtype(yours) and pd.api.types.is_numeric_dtype(expected)):
         return ""
     higher = int((yours.astype(float) > expected.astype(float)).sum())

@@ -91,14 +91,14 @@ def reads_problems(exercise: Exercise, answer: Answer) -> list[str]:
         return []
     read = answer.relations
     missing = [
-        wanted for wanted in exercise.reads
+        wanted
+        for wanted in exercise.reads
         if not any(item == wanted.lower() if "." in wanted else _short(item) == wanted.lower() for item in read)
     ]
     if not missing:
         return []
     return [
-        f"Your SQL reads {_names([_short(item) for item in read])}; the exercise asks you to use "
-        f"{', '.join(missing)}."
+        f"Your SQL reads {_names([_short(item) for item in read])}; the exercise asks you to use {', '.join(missing)}."
     ]
 
 
@@ -132,8 +132,10 @@ def decimals_problems(exercise: Exercise, table: pd.DataFrame, expected: pd.Data
     mine = _normalise(table)
     columns = [c for c in _normalise(expected.head(0)).columns if c in mine.columns and c not in exercise.key]
     how = (
-        "round it to a whole number with round(x)" if exercise.decimals == 0
-        else "round it to cents with round(x, 2)" if exercise.decimals == 2
+        "round it to a whole number with round(x)"
+        if exercise.decimals == 0
+        else "round it to cents with round(x, 2)"
+        if exercise.decimals == 2
         else f"round it with round(x, {exercise.decimals})"
     )
     problems = []
@@ -221,10 +223,7 @@ def check(exercise_id: str, answer: Any) -> Verdict:
         lines = [f"✅ Correct: {len(expected):,} row(s) match."]
         lines += [f"   Note: {note}" for note in comparison.notes]
         return _passed(exercise, lines)
-    if comparison.ok:
-        lines = ["❌ Your result has the right values, but not as the exercise asks:"]
-    else:
-        lines = []
+    lines = ["❌ Your result has the right values, but not as the exercise asks:"] if comparison.ok else []
     lines += [f"❌ {problem}" for problem in requirements + comparison.problems]
     lines += [f"   Note: {note}" for note in comparison.notes]
     likely = None if comparison.ok else diagnose(exercise, attempt.table, attempt.tree)
@@ -252,4 +251,3 @@ def hint(exercise_id: str) -> None:
 
 
 __all__ = ["Verdict", "check", "diagnose", "hint", "not_attempted"]
-

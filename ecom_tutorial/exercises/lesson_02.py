@@ -91,14 +91,14 @@ def _days_to_first_order(
     join = (
         f"from {relation('stg_ecommerce__customers')} as customers\n"
         "left join first_orders on first_orders.customer_id = customers.customer_id"
-        if every_customer else
-        f"from first_orders\ninner join {relation('stg_ecommerce__customers')} as customers "
+        if every_customer
+        else f"from first_orders\ninner join {relation('stg_ecommerce__customers')} as customers "
         "on customers.customer_id = first_orders.customer_id"
     )
     return f"""
         with first_orders as (
             select customer_id, {first}(order_date) as first_order_date
-            from {relation('stg_ecommerce__orders')}
+            from {relation("stg_ecommerce__orders")}
             {where}
             group by 1
         )
@@ -257,8 +257,8 @@ register(
                 key=("order_id",),
                 mistakes=(
                     Mistake(
-                        "Your model keeps the orders that came from no campaign: keep only the rows that have "
-                        "a campaign_id.",
+                        "Your model keeps the orders that came from no campaign: "
+                        "keep only the rows that have a campaign_id.",
                         _CAMPAIGN_ORDERS.format(where=""),
                     ),
                     Mistake(
@@ -278,7 +278,7 @@ register(
         "campaign>) select * from campaign_orders`. The YAML: `models:` → `- name: stg_ecommerce__campaign_orders` "
         "with a `description:` and `columns:`, each with a `description:`; under order_id `data_tests: [unique, "
         "not_null]`, under order_status an `accepted_values` test whose `arguments: values:` are the five statuses "
-        "(copy its shape from models/staging/_stg_ecommerce__models.yml).",
+        "(copy its shape from models/staging/stg_ecommerce__orders.yml).",
     ),
     BuildExercise(
         id="02.4",

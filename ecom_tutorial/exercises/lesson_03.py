@@ -154,8 +154,8 @@ def _segment_order_dates(*, revenue_only: bool = True, every_customer: bool = Fa
     where = "where status not in ('cancelled', 'returned')" if revenue_only else ""
     join = (
         "from raw_data.customers left join first_and_last on first_and_last.customer_id = customers.customer_id"
-        if every_customer else
-        "from first_and_last inner join raw_data.customers on customers.customer_id = first_and_last.customer_id"
+        if every_customer
+        else "from first_and_last inner join raw_data.customers on customers.customer_id = first_and_last.customer_id"
     )
     return f"""
         with first_and_last as (

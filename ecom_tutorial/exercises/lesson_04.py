@@ -93,7 +93,8 @@ register(
         hint="Sum line_total and line_profit per category over revenue orders; margin_pct = 100 * profit / revenue.",
         next_step="The category is on the product, the amounts on the order line: join fact_order_items to "
         "dim_products on product_key, keep the lines whose is_revenue is true, group by category, and compute "
-        "margin_pct from the two sums (a ratio of sums, not an average of the lines' margins), rounded with round(..., 1).",
+        "margin_pct from the two sums (a ratio of sums, not an average of the lines' margins), rounded with round(..., "
+        "1).",
     ),
     Exercise(
         id="04.2",
@@ -205,8 +206,8 @@ register(
         "avg(list_price) to subtract from each price. The YAML declares the tests under each column's `data_tests:`.",
         next_step="Of row_number(), rank() and dense_rank(), only one gives equal prices the same place AND no gap "
         "after them (section 3's table). The rank's range test is the package's generic test "
-        "`ecom_utils.accepted_range` with `arguments: {min_value: 1}` (see how _core__models.yml uses it); run "
-        "`display.show_compiled(\"category_price_ranks\")` to see the SQL your windows become.",
+        "`ecom_utils.accepted_range` with `arguments: {min_value: 1}` (see how dim_products.yml uses it); run "
+        '`display.show_compiled("category_price_ranks")` to see the SQL your windows become.',
     ),
 )
 
@@ -276,7 +277,9 @@ register(
                     ("revenue", "not_null"),
                 ),
                 expected=RECENT_PRODUCT_SALES.format(
-                    units="coalesce(recent_sales.units_sold, 0)", revenue="coalesce(recent_sales.revenue, 0)", join="left"
+                    units="coalesce(recent_sales.units_sold, 0)",
+                    revenue="coalesce(recent_sales.revenue, 0)",
+                    join="left",
                 ),
                 key=("product_id",),
                 mistakes=(
@@ -284,7 +287,9 @@ register(
                         "Products that sold nothing in the 90 days are missing: the model must keep every product of "
                         "the catalogue (that is what the left join is for), with 0 units and 0 revenue. The test "
                         "passes now, but the dashboard lost the products it most needs to show.",
-                        RECENT_PRODUCT_SALES.format(units="recent_sales.units_sold", revenue="recent_sales.revenue", join="inner"),
+                        RECENT_PRODUCT_SALES.format(
+                            units="recent_sales.units_sold", revenue="recent_sales.revenue", join="inner"
+                        ),
                     ),
                     Mistake(
                         "The products that sold nothing still have null units and revenue: the test was right, the "

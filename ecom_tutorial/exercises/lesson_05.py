@@ -174,12 +174,13 @@ register(
                         "Every week is right except the newest one: your incremental run did not re-aggregate that "
                         "week whole. It was still open at the first build (its Monday and Tuesday were in), and the "
                         "batch's Wednesday belongs to the same rows: the filter must keep every line of that week, "
-                        "from its first day on (`>=`, not `>`), so that unique_key replaces its rows with complete ones.",
+                        "from its first day on (`>=`, not `>`), "
+                        "so that unique_key replaces its rows with complete ones.",
                         detect=_only_the_newest_week_differs,
                     ),
                     Mistake(
-                        "Your units and revenue include cancelled and returned orders: keep the lines where "
-                        "is_revenue is true.",
+                        "Your units and revenue include cancelled and returned orders: "
+                        "keep the lines where is_revenue is true.",
                         _weekly_sales().replace(f"where {REVENUE_FILTER}", "where true"),
                     ),
                 ),
@@ -187,7 +188,8 @@ register(
         ),
         build=f'run_dbt(["build", "--select", "{MODEL}"])',
         hint="Your last build must be the second, incremental one, and its is_incremental() filter decides which "
-        "lines it re-aggregates: which ones must it keep so that the newest week already in the table comes out complete?",
+        "lines it re-aggregates: "
+        "which ones must it keep so that the newest week already in the table comes out complete?",
         next_step="On an incremental run, `{{ this }}` is your table as the first build left it: its newest "
         "week_start is the Monday of a week that was still open. Filter the lines (not the weeks) on order_date, "
         "from that Monday on, with `>=`: those weeks are re-aggregated whole, and `unique_key=['week_start', "

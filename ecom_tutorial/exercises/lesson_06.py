@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 from psycopg2 import sql as pgsql
 
+from ..database import fetch_value
 from . import Exercise, Mistake, reads_relation, register
 from .build_checks import BuildExercise, ModelCheck
 
@@ -84,7 +85,8 @@ register(
             ),
             Mistake(
                 "These are today's segments (dbt_valid_to is null keeps the current versions). As of a past "
-                "instant t, keep the version valid at t: dbt_valid_from <= t and (dbt_valid_to > t or dbt_valid_to is null).",
+                "instant t, keep the version valid at t: "
+                "dbt_valid_from <= t and (dbt_valid_to > t or dbt_valid_to is null).",
                 _segments("dbt_valid_to is null"),
             ),
             Mistake(
@@ -198,8 +200,8 @@ register(
         "`check_cols` and `unique_key` under `config:`.",
         next_step="Read snapshots/_snapshots.yml: product_snapshot is the pattern (a YAML entry under `snapshots:` "
         "with name, relation, description, config, columns). A snapshot repeats a product once per version, so "
-        "`unique` on product_id holds for the current versions only: give it `config: {where: \"dbt_valid_to is "
-        "null\"}`. Then the order matters: products_before_the_batch(), `dbt snapshot`, apply_next_day_batch(), "
+        '`unique` on product_id holds for the current versions only: give it `config: {where: "dbt_valid_to is '
+        'null"}`. Then the order matters: products_before_the_batch(), `dbt snapshot`, apply_next_day_batch(), '
         "`dbt build` (it snapshots again and runs the tests). Look at one changed product: "
         f"`select * from {PRICES_SNAPSHOT} where product_id in (select product_id from {PRICES_SNAPSHOT} "
         "where dbt_valid_to is not null)` must show two versions each.",
@@ -221,7 +223,7 @@ def products_before_the_batch() -> int:
     workspace_schema = f"{settings.db_schema}_workspace"
     with connection() as conn, conn.cursor() as cur:
         cur.execute("select to_regclass(%s) is not null", (f'"{workspace_schema}"."{PRICES_SNAPSHOT}"',))
-        if cur.fetchone()[0]:
+        if fetch_value(cur):
             print(f"Your {PRICES_SNAPSHOT} exists already: the products stay as they are (it keeps what it saw).")
             return 0
         cur.execute(
@@ -245,6 +247,9 @@ def products_before_the_batch() -> int:
             )
         )
         count = cur.rowcount
-    print(f"Put {count} product(s) back as they were before the next-day batch." if count
-          else "No product to put back: the raw products are as they were before the batch already.")
+    print(
+        f"Put {count} product(s) back as they were before the next-day batch."
+        if count
+        else "No product to put back: the raw products are as they were before the batch already."
+    )
     return count

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..compiling import compiled_code
 from ..settings import load_settings
 from . import Exercise, Mistake, register
 from .build_checks import PROJECT, BuildExercise, ModelCheck
@@ -36,13 +37,16 @@ LINES_OF_THE_SLOWEST_PRODUCT = f"""
         limit 1
     )
 """
-SLOWEST_PRODUCT_2024 = LINES_OF_THE_SLOWEST_PRODUCT + """,
+SLOWEST_PRODUCT_2024 = (
+    LINES_OF_THE_SLOWEST_PRODUCT
+    + """,
 
     calendar as (
         select cast(day as date) as day
         from generate_series(date '2024-01-01', date '2024-12-31', interval '1 day') as day
     )
 """
+)
 
 
 # --------------------------------------------------------------------------- causes, seen in the SQL
@@ -121,6 +125,20 @@ def counts_the_days_with_a_sale(tree: Any) -> bool:
     return no_calendar(tree) and _returns_a_distinct_count(tree)
 
 
+def _days_without_a_sale(calendar: str, lines: str) -> str:
+    """Count the days of `calendar` (a `day` column) on which `lines` has no revenue line of `slowest`."""
+    return f"""
+        select count(*) as zero_sale_days
+        from {calendar}
+        where not exists (
+            select 1
+            from {lines}
+            inner join slowest on {lines}.product_id = slowest.product_id
+            where {lines}.order_date = {calendar}.day
+        )
+    """
+
+
 YEAR_REVENUE = """
     with yearly as (
         select extract(year from order_date) as year, {measure} as revenue
@@ -138,17 +156,7 @@ register(
     Exercise(
         id="07.1",
         title="Days of 2024 without a sale of the slowest-selling product",
-        expected=f"""
-            with {SLOWEST_PRODUCT_2024}
-            select count(*) as zero_sale_days
-            from calendar
-            where not exists (
-                select 1
-                from revenue_lines
-                inner join slowest on revenue_lines.product_id = slowest.product_id
-                where revenue_lines.order_date = calendar.day
-            )
-        """,
+        expected=f"with {SLOWEST_PRODUCT_2024} {_days_without_a_sale('calendar', 'revenue_lines')}",
         atol=0,
         mistakes=(
             # Told on their cause (the answer's SQL, compiled), checked in this order.
@@ -185,8 +193,8 @@ register(
                 "You did start from the calendar, but its days without a sale got lost on the way: a condition on "
                 "the sales (the product, is_revenue) in the `where` after a left join removes the rows the join "
                 "filled with nulls, which are exactly the days without a sale (and an inner join keeps none of "
-                "them). Put those conditions in the join's `on` (or in a CTE of the sales before the join), or "
-                "count with `not exists`.",
+                "them). Put those conditions in the join's `on` (or in a CTE of the sales before the join), "
+                "or count with `not exists`.",
                 "select 0 as zero_sale_days",
                 example=f"""
                 with {LINES_OF_THE_SLOWEST_PRODUCT}
@@ -214,14 +222,7 @@ register(
                     inner join raw_data.orders as orders on items.order_id = orders.order_id
                     where {REVENUE_STATUS}
                 )
-                select count(*) as zero_sale_days
-                from whole_calendar
-                where not exists (
-                    select 1
-                    from all_revenue_lines
-                    inner join slowest on all_revenue_lines.product_id = slowest.product_id
-                    where all_revenue_lines.order_date = whole_calendar.day
-                )
+                {_days_without_a_sale("whole_calendar", "all_revenue_lines")}
                 """,
             ),
         ),
@@ -229,8 +230,8 @@ register(
         next_step="Two shapes work. `select count(*) from dim_date where date_key between ... and not exists "
         "(select 1 from fact_order_items where product_id = ... and is_revenue and order_date = dim_date.date_key)`; "
         "or a left join from dim_date to the product's revenue lines, with every condition on the lines in the "
-        "join's `on`, counting the days where the joined line is null. Only the calendar can produce a day "
-        "that has no sale.",
+        "join's `on`, counting the days where the joined line is null. "
+        "Only the calendar can produce a day that has no sale.",
     ),
     Exercise(
         id="07.2",
@@ -345,7 +346,7 @@ def built_sql(model: str) -> Any:
         manifest = json.loads((load_settings().dbt_target_dir / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    code = ((manifest.get("nodes") or {}).get(f"model.{PROJECT}.{model}") or {}).get("compiled_code")
+    code = compiled_code((manifest.get("nodes") or {}).get(f"model.{PROJECT}.{model}") or {})
     return parse(code) if code else None
 
 
@@ -402,7 +403,9 @@ register(
                     Mistake(
                         "Your weeks without a campaign order have null, not 0: the left join fills them with nulls. "
                         "A week without an order had 0 orders and 0 revenue; say so in the model.",
-                        _weekly_campaign_orders(orders="campaign_weeks.campaign_orders", revenue="campaign_weeks.campaign_revenue"),
+                        _weekly_campaign_orders(
+                            orders="campaign_weeks.campaign_orders", revenue="campaign_weeks.campaign_revenue"
+                        ),
                     ),
                     Mistake(
                         "Your weeks without a campaign order do not show 0: after a left join, count(*) counts the "
@@ -428,6 +431,6 @@ register(
         "{{ as_of_date() }}` is the spine. fact_orders' date_key joins dim_date, which gives each order its "
         "week_start_date; filter is_revenue and campaign_id in that CTE, before the join. In the final select, "
         "a week the join did not find gets 0 for both measures. orders_weekly does the same for all orders: "
-        "`display.show_file(\"orders_weekly\")`.",
+        '`display.show_file("orders_weekly")`.',
     ),
 )

@@ -86,8 +86,8 @@ register(
         hint="sum(campaign_budget) / sum(customers_acquired), grouped by channel.",
         next_step="Group marketing_attribution by channel and divide two sums: the channel's total "
         "campaign_budget by its total customers_acquired. nullif(..., 0) keeps a channel that acquired nobody "
-        "from dividing by zero, and round(..., 2) gives cents. avg() of the campaigns' cost_per_acquisition "
-        "is not the same number.",
+        "from dividing by zero, and round(..., 2) gives cents. "
+        "avg() of the campaigns' cost_per_acquisition is not the same number.",
     ),
     Exercise(
         id="08.2",
@@ -138,7 +138,8 @@ register(
                 """,
             ),
         ),
-        hint="Pick each customer's first revenue order (order by ordered_at, order_id), keep those with a null campaign_id.",
+        hint="Pick each customer's first revenue order (order by ordered_at, order_id), "
+        "keep those with a null campaign_id.",
         next_step="Two steps. First one row per customer: their first revenue order, with `distinct on (customer_id)` "
         "and `order by customer_id, ordered_at, order_id` (or row_number() = 1), after `where is_revenue`. Then keep "
         "the rows whose campaign_id is null and count them by extract(year from date_key).",

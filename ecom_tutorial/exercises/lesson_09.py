@@ -13,14 +13,17 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
+from ..compiling import compiled_code
 from ..settings import Settings, load_settings
 from . import Exercise, ExerciseError, Mistake, _AnswerDidNotRun, _fail, register, run_sql
 from .build_checks import PROJECT, BuildExercise, ModelCheck, SingularTestCheck, UnitTestCheck, _Built, check_build
+from .feedback import Verdict
 
 MODEL = "stg_ecommerce__orders"
 KNOWN_STATUSES = "('completed', 'shipped', 'pending', 'cancelled', 'returned')"
@@ -117,7 +120,7 @@ class _CheckedFurther(BuildExercise):
 
     further: Callable[[Settings], list[str]] | None = None
 
-    def check(self, answer: Any = None, settings: Settings | None = None) -> bool:
+    def check(self, answer: Any = None, settings: Settings | None = None) -> Verdict:
         settings = settings or load_settings()
         verdict = io.StringIO()
         try:
@@ -147,7 +150,8 @@ def _signed_up_late(customers: dict[str, Any], orders: dict[str, Any]) -> str:
     """dim_customers as it would be if every customer with an order had signed up the day after their last one."""
     columns = run_sql(
         "select column_name from information_schema.columns "
-        f"where table_schema = '{customers['schema']}' and table_name = '{customers.get('alias') or customers['name']}' "
+        f"where table_schema = '{customers['schema']}' and table_name = "
+        f"'{customers.get('alias') or customers['name']}' "
         "order by ordinal_position"
     )["column_name"]
     late = "latest.last_ordered_at + interval '1 day'"
@@ -158,9 +162,9 @@ def _signed_up_late(customers: dict[str, Any], orders: dict[str, Any]) -> str:
     select = ",\n".join(replaced.get(column, f'customers."{column}"') for column in columns)
     return f"""
         select {select}
-        from {customers['relation_name']} as customers
+        from {customers["relation_name"]} as customers
         left join (
-            select customer_id, max(ordered_at) as last_ordered_at from {orders['relation_name']} group by 1
+            select customer_id, max(ordered_at) as last_ordered_at from {orders["relation_name"]} group by 1
         ) as latest on latest.customer_id = customers.customer_id
     """
 
@@ -170,7 +174,7 @@ def _test_can_fail(settings: Settings) -> list[str]:
     built, test = _node(settings, SIGNUP_TEST.unique_id)
     customers = built.nodes.get(f"model.{PROJECT}.dim_customers") or {}
     orders = built.nodes.get(f"model.{PROJECT}.fact_orders") or {}
-    compiled = (built.results.get(SIGNUP_TEST.unique_id) or {}).get("compiled_code") or test.get("compiled_code")
+    compiled = compiled_code(built.results.get(SIGNUP_TEST.unique_id) or {}) or compiled_code(test)
     relation = customers.get("relation_name")
     if not (compiled and relation and orders.get("relation_name") and relation in compiled):
         return []  # nothing to run it on: the engine's checks said what is missing
@@ -180,7 +184,7 @@ def _test_can_fail(settings: Settings) -> list[str]:
         f"select count(*) as failures from (\n{compiled.replace(relation, broken)}\n) as learner_test"
     )
     try:
-        failures = int(run_sql(sql).loc[0, "failures"])
+        failures = int(run_sql(sql)["failures"].iloc[0])
     except _AnswerDidNotRun:
         return []
     if failures:
@@ -253,7 +257,8 @@ def _limits_covered(settings: Settings) -> list[str]:
     """The unit test gives orders on both sides of every band limit and expects every band."""
     _, node = _node(settings, BANDS_UNIT_TEST.unique_id)
     given = [
-        row for item in node.get("given") or []
+        row
+        for item in node.get("given") or []
         if str(item.get("input", "")).replace('"', "'").replace(" ", "") == "ref('fact_orders')"
         for row in _rows(item.get("rows"))
     ]
@@ -263,8 +268,8 @@ def _limits_covered(settings: Settings) -> list[str]:
         problems.append(
             f"The unit test {BANDS_UNIT_TEST.name} gives no order with {', '.join(map(str, missing))} unit(s). A "
             "unit test earns its keep at the limits: give an order on each side of every limit between two bands "
-            "(a `<` written for a `<=` moves only the order ON the limit), and the order without lines that the "
-            "real data does not have."
+            "(a `<` written for a `<=` moves only the order ON the limit), "
+            "and the order without lines that the real data does not have."
         )
     expected_bands = {str(row.get("size_band", "")).strip() for row in _rows((node.get("expect") or {}).get("rows"))}
     absent = [band for band in SIZE_BAND_RULE if band not in expected_bands]

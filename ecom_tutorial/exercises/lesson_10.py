@@ -102,7 +102,7 @@ def _multiplied_refunds(attempt: pd.DataFrame, expected: pd.DataFrame) -> bool:
     """More refunds (or returned lines) in all than the returns add up to: a join repeated them."""
     for column in ("total_refunds", "returned_lines"):
         mine, theirs = _column(attempt, column), _column(expected, column)
-        if mine is not None and mine.sum() > 1.01 * theirs.sum():
+        if mine is not None and theirs is not None and mine.sum() > 1.01 * theirs.sum():
             return True
     return False
 
@@ -110,7 +110,7 @@ def _multiplied_refunds(attempt: pd.DataFrame, expected: pd.DataFrame) -> bool:
 def _integer_division(attempt: pd.DataFrame, expected: pd.DataFrame) -> bool:
     """Every return rate is a whole number where the right ones are not: integers divided as integers."""
     mine, theirs = _column(attempt, "return_rate_pct"), _column(expected, "return_rate_pct")
-    if mine is None or mine.empty:
+    if mine is None or theirs is None or mine.empty:
         return False
     return bool((mine == mine.round()).all() and (theirs != theirs.round()).any())
 
@@ -124,7 +124,8 @@ register(
         'run_dbt(["build", "--select", "source:returns"])',
         hint="A YAML file in models/workspace/ with `sources:` → `- name: returns`, `schema: raw_data`, a `config:` "
         "with `loaded_at_field` and `freshness`, and `tables:` → `- name: returns` with its columns.",
-        next_step="Copy the shape of the project's models/staging/_stg_ecommerce__sources.yml (lesson 01): the freshness "
+        next_step="Copy the shape of the project's models/staging/_stg_ecommerce__sources.yml (lesson 01): "
+        "the freshness "
         "rule sits under the source's `config:` (`warn_after: {count: 7, period: day}`), the tests under the column "
         "return_id's `data_tests:`. Then run freshness first and the build second: the check reads both results.",
     ),
@@ -152,7 +153,8 @@ register(
         build=f'run_dbt(["build", "--select", "{STAGING}"])',
         hint="Read the source with {{ source('returns', 'returns') }}, cast each column to its type, normalise the "
         "reason with lower(trim()), rename _loaded_at; the YAML declares the three tests.",
-        next_step="Start from models/staging/stg_ecommerce__orders.sql (`display.show_model(\"stg_ecommerce__orders\")`): "
+        next_step="Start from models/staging/stg_ecommerce__orders.sql "
+        '(`display.show_model("stg_ecommerce__orders")`): '
         "a `source` CTE, a `renamed` CTE of casts and renames, `select * from renamed`. accepted_values takes the five "
         "reasons under `arguments: values: [...]`.",
     ),
@@ -173,7 +175,8 @@ register(
                         "return names its own line: join on order_item_id.",
                         detect=_duplicated_returns,
                         example=_intermediate().replace(
-                            "order_items.order_item_id = returns.order_item_id", "order_items.order_id = returns.order_id"
+                            "order_items.order_item_id = returns.order_item_id",
+                            "order_items.order_id = returns.order_id",
                         ),
                     ),
                 ),
@@ -204,7 +207,8 @@ register(
                 key=("category",),
                 mistakes=(
                     Mistake(
-                        "Your order_lines count every line, cancelled, pending and shipped orders included: a cancelled "
+                        "Your order_lines count every line, cancelled, pending and shipped orders included: "
+                        "a cancelled "
                         "order never left the warehouse and cannot come back. Count the lines of the orders that "
                         "reached the customer: status completed or returned.",
                         _category_returns(""),
@@ -237,7 +241,8 @@ register(
                         detect=_integer_division,
                         example=f"""
                             select category, order_lines, returned_lines,
-                                   100 * returned_lines / order_lines as return_rate_pct, total_refunds, top_return_reason
+                                   100 * returned_lines / order_lines as return_rate_pct,
+                                   total_refunds, top_return_reason
                             from ({_category_returns()}) as right_answer
                         """,
                     ),
@@ -300,7 +305,8 @@ register(
                 _refund_ranking("returned_lines desc"),
             ),
         ),
-        hint=f"Read {MART}; the share is 100.0 * total_refunds / the sum over all categories (a window: sum(...) over ()).",
+        hint=f"Read {MART}; the share is 100.0 * total_refunds / the sum over all categories (a window: "
+        "sum(...) over ()).",
         next_step="Each row needs the total over all categories next to its own refunds: the window "
         "`sum(total_refunds) over ()` gives it without a second query. Then ask which column says what the "
         "returns cost, and sort by it.",

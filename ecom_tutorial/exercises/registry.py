@@ -9,8 +9,9 @@ from __future__ import annotations
 import importlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Union
+from typing import Any
 
 import pandas as pd
 
@@ -21,7 +22,7 @@ PACKAGE = __name__.rpartition(".")[0]  # ecom_tutorial.exercises: where the less
 
 # A result is described by SQL (run on the warehouse; `{target}` becomes the dbt target schema)
 # or by a function returning a DataFrame.
-ResultSource = Union[str, Callable[[], pd.DataFrame]]
+ResultSource = str | Callable[[], pd.DataFrame]
 # A test on the answer's SQL, compiled and parsed by sqlglot (a `sqlglot.exp.Expression`, PostgreSQL dialect).
 SqlPredicate = Callable[[Any], bool]
 

@@ -42,7 +42,7 @@ def _compile_jinja(sql: str) -> str:
 
     dbt's own message is kept whole when it cannot (runner.py passes it through, with advice that fits).
     """
-    from ..display import compile_inline
+    from ..compiling import compile_inline
     from ..errors import DbtRunError
 
     try:
@@ -90,7 +90,7 @@ def _not_a_query(tokens: list[Any]) -> str | None:
     """What a statement does instead of only reading (e.g. "DROP"), or None for a plain query."""
     if tokens[0].token_type.name not in _QUERY_STARTS:
         return tokens[0].text.upper()
-    for previous, token in zip([None, *tokens], tokens):
+    for previous, token in zip([None, *tokens], tokens, strict=False):
         kind = token.token_type.name
         if kind in _WRITES_INSIDE and not (kind == "UPDATE" and previous and previous.token_type.name in _LOCKING):
             return "SELECT ... INTO a table" if kind == "INTO" else token.text.upper()
@@ -270,7 +270,7 @@ def read_answer(answer: Any, sql_required: bool) -> Answer:
         if sql_required:
             raise _AnswerDidNotRun(
                 "check() needs your SQL, not its result: a table can be typed in, a query shows how the result "
-                "is computed from the warehouse. Pass the query as a string: answer = \"\"\"select ...\"\"\"."
+                'is computed from the warehouse. Pass the query as a string: answer = """select ...""".'
             )
         if isinstance(answer, pd.Series):
             return Answer(answer.to_frame())

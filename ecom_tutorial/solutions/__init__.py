@@ -7,8 +7,13 @@ A debugging exercise also has the broken files it starts from, in `start/<exerci
 
 from __future__ import annotations
 
+import sys
 from importlib import resources
-from importlib.resources.abc import Traversable
+
+if sys.version_info >= (3, 11):
+    from importlib.resources.abc import Traversable
+else:  # Python 3.10 has it only here
+    from importlib.abc import Traversable
 
 
 def _walk(folder: Traversable, prefix: str) -> dict[str, str]:
