@@ -6,6 +6,7 @@ developer's own warehouse (.pgdata/) is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -14,11 +15,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import nbformat
 import pandas as pd
@@ -49,8 +50,29 @@ def pytest_configure(config: pytest.Config) -> None:
             "ECOM_DB_NAME": "ecommerce_dw",
             "ECOM_DB_SCHEMA": "analytics_dev",
             "ECOM_PROJECT_DIR": str(REPO),
+            # dbt's output and logs are the session's own too: a parallel worker (pytest -n) or a developer's
+            # dbt in the checkout writes its own dbt_project/target/
+            "DBT_TARGET_PATH": str(_SESSION_DIR / "target"),
+            "DBT_LOG_PATH": str(_SESSION_DIR / "logs"),
         }
     )
+
+
+# A test that needs one of these is `slow` (it builds with dbt, runs notebooks or uses a second server);
+# `python -m pytest -m "not slow"` runs the rest in under a minute. Modules that run dbt themselves say so
+# with `pytestmark = pytest.mark.slow`.
+SLOW_FIXTURES = {"built_warehouse", "local_pg", "notebook_database", "learner_project"}
+
+
+LONGEST_FIRST = "test_notebooks.py"  # the notebook series: one file, 10+ minutes, on one worker
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+    # with `pytest -n 2 --dist loadfile`, a worker starts on the series while the other takes the rest
+    items.sort(key=lambda item: item.path.name != LONGEST_FIRST)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -59,10 +81,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    """Run `ecom-tutorial ARGS` the way a learner does, in a subprocess."""
-    return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
-    )
+    """Run `ecom-tutorial ARGS` the way a learner does, in a subprocess. With other connection settings in
+    `env` (another database), dbt's target folder is that database's own (`target_for`)."""
+    environment = {**os.environ, **(env or {})}
+    changed = {key for key in env or {} if key.startswith("ECOM_")}
+    if changed and "DBT_TARGET_PATH" not in (env or {}):
+        # started parsed only where the parse cannot touch what the test looks at (another server, its folders)
+        parsed = changed <= {"ECOM_DB_NAME", "ECOM_DB_SCHEMA"}
+        environment["DBT_TARGET_PATH"] = str(target_for(environment, parsed=parsed))
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, env=environment)
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +97,8 @@ def built_warehouse() -> dict[str, object]:
     """`ecom-tutorial build` on a fresh database, once per session; the CLI's output and timing."""
     started = time.perf_counter()
     # the session's database, whatever database a module's fixture points the package at right now
-    result = run_cli("build", "--no-progress", env={"ECOM_DB_NAME": "ecommerce_dw"})
+    session = {"ECOM_DB_NAME": "ecommerce_dw", "DBT_TARGET_PATH": str(_SESSION_DIR / "target")}
+    result = run_cli("build", "--no-progress", env=session)
     assert result.returncode == 0, f"ecom-tutorial build failed:\n{result.stdout}\n{result.stderr}"
     return {"stdout": result.stdout, "stderr": result.stderr, "seconds": time.perf_counter() - started}
 
@@ -79,14 +107,13 @@ def built_warehouse() -> dict[str, object]:
 def isolated_database(name: str) -> Iterator[None]:
     """Point the package at another database on the session server while the block runs.
 
-    For tests that change data (next-day batch, failing rows) without disturbing the shared warehouse.
+    For tests that change data (next-day batch, failing rows) without disturbing the shared warehouse. dbt
+    writes to that database's own target folder (`target_for`), so the session's stays parsed for its own.
     """
-    previous = os.environ.get("ECOM_DB_NAME")
-    os.environ["ECOM_DB_NAME"] = name
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ECOM_DB_NAME", name)
+        patch.setenv("DBT_TARGET_PATH", str(target_for(os.environ)))
         yield
-    finally:
-        os.environ["ECOM_DB_NAME"] = previous or "ecommerce_dw"
 
 
 def local_server_available() -> str | None:
@@ -192,13 +219,74 @@ def last_order_date(conn: psycopg2.extensions.connection) -> date:
 
 
 @contextmanager
-def dbt_target(target: Path) -> Iterator[Path]:
+def dbt_target(target: Path, parsed: bool = True) -> Iterator[Path]:
     """dbt writes its target folder to `target` (and its logs next to it) while the block runs, never
-    to the dbt_project/target/ a concurrent run may be using."""
+    to the dbt_project/target/ a concurrent run may be using. A new folder starts from a parsed project
+    (`start_parsed`) unless `parsed` is False (where no dbt runs: the first parse state costs a parse)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DBT_TARGET_PATH", str(target))
         patch.setenv("DBT_LOG_PATH", str(target.with_name(target.name + "-logs")))
+        if parsed:
+            start_parsed(target)
         yield target
+
+
+Settings = tuple[tuple[str, str], ...]
+_PARSED: dict[Settings, Path] = {}  # connection settings -> dbt's partial-parse state
+_TARGETS: dict[Settings, Path] = {}  # connection settings -> the target folder `target_for` gives them
+
+
+def _connection_settings(environ: Mapping[str, str]) -> Settings:
+    """What dbt's partial parsing compares besides the files: the profile's values (ECOM_DB_*, ECOM_PGDATA's
+    socket) and the project's env_var()s. Different values, a whole new parse."""
+    return tuple(sorted((k, v) for k, v in environ.items() if k.startswith("ECOM_") and k != "ECOM_PROJECT_DIR"))
+
+
+def start_parsed(target: Path, environ: Mapping[str, str] | None = None) -> None:
+    """Give an empty dbt target folder the partial-parse state of this project with an empty workspace,
+    for the connection settings of `environ` (os.environ by default).
+
+    dbt parses the whole project (10-15 s) in a target folder without `partial_parse.msgpack`, and every
+    copy of the project gets a new one; with the state of a parse made with the same connection settings,
+    dbt re-reads only the files that differ (the workspace a test writes): under a second. The state is
+    made once per settings in the session (one whole parse, of a copy of the project)."""
+    state = target / "partial_parse.msgpack"
+    if state.exists():
+        return
+    key = _connection_settings(environ if environ is not None else os.environ)
+    if key not in _PARSED:
+        folder = Path(tempfile.mkdtemp(dir=_SESSION_DIR, prefix="parsed-"))
+        copy_of_the_project(folder)
+        with pytest.MonkeyPatch.context() as patch:
+            for name in [name for name in os.environ if name.startswith("ECOM_")]:
+                patch.delenv(name)
+            for name, value in key:
+                patch.setenv(name, value)
+            patch.setenv("ECOM_PROJECT_DIR", str(folder))
+            patch.setenv("DBT_TARGET_PATH", str(folder / "target"))
+            patch.setenv("DBT_LOG_PATH", str(folder / "logs"))
+            # settings a test gets wrong on purpose: no state, and the test sees the error itself
+            with contextlib.suppress(ecom_tutorial.EcomTutorialError):
+                ecom_tutorial.run_dbt(["parse"], progress=False, check=False)
+        _PARSED[key] = folder / "target" / "partial_parse.msgpack"
+    target.mkdir(parents=True, exist_ok=True)
+    if _PARSED[key].exists():
+        shutil.copy2(_PARSED[key], state)
+
+
+def target_for(environ: Mapping[str, str], parsed: bool = True) -> Path:
+    """A dbt target folder of the session for these connection settings, started parsed (`start_parsed`)
+    unless `parsed` is False.
+
+    dbt keeps one partial-parse state per target folder and parses everything again when the connection
+    changes: tests that switch databases in one folder would pay that at every switch."""
+    key = _connection_settings(environ)
+    if key not in _TARGETS:
+        _TARGETS[key] = _SESSION_DIR / "targets" / f"connection-{len(_TARGETS)}"
+        _TARGETS[key].mkdir(parents=True)
+    if parsed:
+        start_parsed(_TARGETS[key], environ)
+    return _TARGETS[key]
 
 
 def run_dbt_in(folder: Path, args: list[str], **kwargs: Any) -> ecom_tutorial.DbtResult:
@@ -214,7 +302,7 @@ def run_dbt_in(folder: Path, args: list[str], **kwargs: Any) -> ecom_tutorial.Db
 def dbt_statuses(result: ecom_tutorial.DbtResult, node_type: str) -> dict[str, str]:
     """node name -> status, for the nodes of one type ("model", "test", "unit_test", "snapshot")."""
     nodes = result.table[result.table["type"] == node_type]
-    return dict(zip(nodes["node"], nodes["status"]))
+    return dict(zip(nodes["node"], nodes["status"], strict=False))
 
 
 def dbt_problems(result: ecom_tutorial.DbtResult) -> list[str]:
@@ -238,7 +326,7 @@ def notebook_solutions(lessons: Collection[str] | None = None) -> dict[str, str]
         if lessons is not None and path.stem[:2] not in lessons:
             continue
         cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-        for cell, following in zip(cells, cells[1:]):
+        for cell, following in zip(cells, cells[1:], strict=False):
             if "solution" in cell.metadata.get("tags", []):
                 match = CHECK_CALL.search(following.source)
                 assert match, f"{path.name}: the cell after a solution cell must call check(id, answer)"

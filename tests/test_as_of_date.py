@@ -14,8 +14,8 @@ import shlex
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import psycopg2.extensions
 import pytest
@@ -23,6 +23,8 @@ from conftest import REPO, dbt_target, frame, isolated_database, run_cli
 
 import ecom_tutorial
 from ecom_tutorial import warehouse
+
+pytestmark = pytest.mark.slow  # dbt builds (see conftest.SLOW_FIXTURES)
 
 PLAIN_SCHEMA = "plain_dbt"  # where the terminal's `dbt build` writes, next to the CLI's analytics_dev
 RUN_METADATA = {"dbt_updated_at"}  # the build's own start time: differs between any two builds
@@ -107,7 +109,9 @@ def test_plain_dbt_and_the_package_build_the_same_warehouse(as_of_database, tmp_
     ecom_tutorial.apply_next_day_batch(as_of_database)
     assert warehouse.ensure_built(progress=False) is True
     assert _last_day(as_of_database, "orders_daily") == _last_day(as_of_database, "dim_date") == "2025-01-01"
-    lines = frame(as_of_database, "select count(*) as n from analytics_dev.fact_order_items where order_date = '2025-01-01'")
+    lines = frame(
+        as_of_database, "select count(*) as n from analytics_dev.fact_order_items where order_date = '2025-01-01'"
+    )
     assert lines["n"][0] > 0
     _plain_build_matches(as_of_database, tmp_path / "after-batch")
     assert warehouse.ensure_built(progress=False) is False
@@ -127,7 +131,9 @@ def test_facts_with_different_as_of_days_fail_the_relationship_tests(as_of_datab
     """The inconsistency two as-of days used to make (lines without their order or their day) fails the build."""
     ecom_tutorial.apply_next_day_batch(as_of_database)  # idempotent
     with dbt_target(tmp_path / "target"):
-        ecom_tutorial.run_dbt(["run", "--select", "dim_date", "fact_orders"], vars={"as_of_date": "2024-12-31"}, progress=False)
+        ecom_tutorial.run_dbt(
+            ["run", "--select", "dim_date", "fact_orders"], vars={"as_of_date": "2024-12-31"}, progress=False
+        )
         ecom_tutorial.run_dbt(["run", "--select", "fact_order_items"], progress=False)  # the last order's day
         result = ecom_tutorial.run_dbt(["test", "--select", "fact_order_items"], progress=False, check=False)
         ecom_tutorial.run_dbt(["run", "--select", "dim_date", "fact_orders"], progress=False)  # consistent again
@@ -161,7 +167,9 @@ def test_the_as_of_rule_is_written_once() -> None:
     assert readers == ["dbt_project/macros/as_of_date.sql"], readers
     for path in (REPO / "ecom_tutorial").rglob("*.py"):
         keys = [
-            node for node in ast.walk(ast.parse(path.read_text()))
-            if isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "as_of_date" for k in node.keys)
+            node
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Dict)
+            and any(isinstance(k, ast.Constant) and k.value == "as_of_date" for k in node.keys)
         ]
         assert not keys, f"{path.relative_to(REPO)} builds its own as_of_date for dbt"

@@ -3,9 +3,8 @@ dbt in a copy of the project, and rejects a wrong build of each kind with feedba
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from conftest import (
@@ -52,12 +51,16 @@ def changed(exercise_id: str, file_name: str, old: str, new: str) -> Files:
     return solution_changed(exercise_id, file_name, (old, new))
 
 
-def test_nothing_built_is_not_attempted_and_strict_mode_raises(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_nothing_built_is_not_attempted_and_strict_mode_raises(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for item in workspace.files():
         workspace.path(item).unlink()
     with dbt_target(tmp_path / "empty-target"):
         assert not check("02.3", ...)
-        assert "⏳ Not attempted yet: write models/workspace/stg_ecommerce__campaign_orders.sql" in capsys.readouterr().out
+        assert (
+            "⏳ Not attempted yet: write models/workspace/stg_ecommerce__campaign_orders.sql" in capsys.readouterr().out
+        )
         exercises.configure(strict=True)
         try:
             with pytest.raises(ExerciseError, match="Not attempted"):
@@ -85,8 +88,9 @@ WRONG_STAGING: dict[str, tuple[Callable[[], Files], list[str]]] = {
     ),
     "missing accepted_values": (
         lambda: changed(
-            "02.3", ".yml",
-            '        data_tests:\n          - accepted_values:\n              arguments:\n'
+            "02.3",
+            ".yml",
+            "        data_tests:\n          - accepted_values:\n              arguments:\n"
             '                values: ["completed", "shipped", "pending", "cancelled", "returned"]\n',
             "",
         ),
@@ -94,25 +98,38 @@ WRONG_STAGING: dict[str, tuple[Callable[[], Files], list[str]]] = {
     ),
     "hard-coded relation": (
         lambda: changed("02.3", ".sql", "{{ source('ecommerce', 'orders') }}", "raw_data.orders"),
-        [f"{STAGING} names relations directly (line 6: raw_data.orders)", "does not read {{ source('ecommerce', 'orders') }}"],
+        [
+            f"{STAGING} names relations directly (line 6: raw_data.orders)",
+            "does not read {{ source('ecommerce', 'orders') }}",
+        ],
     ),
     "wrong data": (
         lambda: changed("02.3", ".sql", "    where campaign_id is not null\n", ""),
         ["Rows in your result that should not be there", "💡 Your model keeps the orders that came from no campaign"],
     ),
     "no description": (
-        lambda: changed("02.3", ".yml", "    description: One row per order that a marketing campaign brought in (raw orders with a campaign_id).\n", ""),
+        lambda: changed(
+            "02.3",
+            ".yml",
+            "    description: One row per order that a marketing campaign brought in (raw orders with a "
+            "campaign_id).\n",
+            "",
+        ),
         [f"{STAGING} has no description"],
     ),
     "failing test": (
-        lambda: changed("02.3", ".sql", "    from source\n", "    from source cross join (values (1), (2)) as twice (n)\n"),
+        lambda: changed(
+            "02.3", ".sql", "    from source\n", "    from source cross join (values (1), (2)) as twice (n)\n"
+        ),
         [f"The test unique_{STAGING}_order_id fails"],
     ),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(WRONG_STAGING))
-def test_a_wrong_staging_model_is_rejected_with_its_cause(project: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_staging_model_is_rejected_with_its_cause(
+    project: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     files, messages = WRONG_STAGING[kind]
     verdict, out = checked("02.3", files(), capsys)
     assert not verdict
@@ -136,9 +153,15 @@ WRONG_MART: dict[str, tuple[Callable[[], Files], list[str]]] = {
     ),
     "hard-coded relation": (
         lambda: changed(
-            "03.3", "segment_order_dates.sql", "{{ ref('stg_ecommerce__customers') }}", "analytics_dev_staging.stg_ecommerce__customers"
+            "03.3",
+            "segment_order_dates.sql",
+            "{{ ref('stg_ecommerce__customers') }}",
+            "analytics_dev_staging.stg_ecommerce__customers",
         ),
-        ["(line 8: analytics_dev_staging.stg_ecommerce__customers)", "does not read {{ ref('stg_ecommerce__customers') }}"],
+        [
+            "(line 8: analytics_dev_staging.stg_ecommerce__customers)",
+            "does not read {{ ref('stg_ecommerce__customers') }}",
+        ],
     ),
     "wrong data": (
         lambda: changed("03.3", "int_customers__order_dates.sql", "    where {{ is_revenue_order() }}\n", ""),
@@ -146,7 +169,8 @@ WRONG_MART: dict[str, tuple[Callable[[], Files], list[str]]] = {
     ),
     "customers who never bought": (
         lambda: changed(
-            "03.3", "segment_order_dates.sql",
+            "03.3",
+            "segment_order_dates.sql",
             "    from order_dates\n    inner join customers on customers.customer_id = order_dates.customer_id\n",
             "    from customers\n    left join order_dates on order_dates.customer_id = customers.customer_id\n",
         ),
@@ -156,7 +180,9 @@ WRONG_MART: dict[str, tuple[Callable[[], Files], list[str]]] = {
 
 
 @pytest.mark.parametrize("kind", sorted(WRONG_MART))
-def test_a_wrong_intermediate_or_mart_is_rejected_with_its_cause(project: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_intermediate_or_mart_is_rejected_with_its_cause(
+    project: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     files, messages = WRONG_MART[kind]
     verdict, out = checked("03.3", files(), capsys)
     assert not verdict
@@ -165,7 +191,9 @@ def test_a_wrong_intermediate_or_mart_is_rejected_with_its_cause(project: Path, 
     assert "is_revenue_order() }}\n" not in out and "inner join customers" not in out  # never the solution
 
 
-def test_the_debugging_exercise_shows_dbts_error_then_accepts_the_fix(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_debugging_exercise_shows_dbts_error_then_accepts_the_fix(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     result = build("02.4", starting_files("02.4"))
     error = ecom_tutorial.runner.failure_of(result)
     assert error is not None and "depends on a node named 'stg_ecommerce__order' which was not found" in str(error)
@@ -177,7 +205,9 @@ def test_the_debugging_exercise_shows_dbts_error_then_accepts_the_fix(project: P
     # dbt could not read the project, so its last manifest shows an older file: never a pass
     half_fixed = changed("02.4", ".sql", "ref('stg_ecommerce__orders')", "ref('stg_ecommerce__orderz')")
     verdict, out = checked("02.4", half_fixed, capsys)
-    assert not verdict and "You changed models/workspace/campaign_order_counts.sql since dbt last read the project" in out, out
+    assert (
+        not verdict and "You changed models/workspace/campaign_order_counts.sql since dbt last read the project" in out
+    ), out
 
     verdict, out = checked("02.4", changed("02.4", ".sql", "    where campaign_id is not null\n", ""), capsys)
     assert not verdict and "Rows in your result that should not be there: (campaign_id=NULL)" in out, out

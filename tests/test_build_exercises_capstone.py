@@ -4,9 +4,8 @@ cause and never shows the solution."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from conftest import dbt_target, only_in_the_workspace, package_on_a_project_copy
@@ -111,7 +110,9 @@ def test_each_steps_solution_passes(project: Path, step: str, capsys: pytest.Cap
     assert "✅ Correct" in out
 
 
-def test_the_final_query_passes_and_its_mistakes_get_their_messages(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_final_query_passes_and_its_mistakes_get_their_messages(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     build("10.4", solution_up_to("10.4"))
     capsys.readouterr()
     assert check("10.6", RANKING.format(order_by="total_refunds desc")), capsys.readouterr().out
@@ -134,8 +135,11 @@ WRONG: dict[str, dict[str, Wrong]] = {
     "10.1": {
         "no freshness limits": (
             lambda: changed(
-                "10.1", ".yml",
-                "      freshness:\n        warn_after: {count: 7, period: day}\n        error_after: {count: 14, period: day}\n", "",
+                "10.1",
+                ".yml",
+                "      freshness:\n        warn_after: {count: 7, period: day}\n        error_after: {count: 14, "
+                "period: day}\n",
+                "",
             ),
             True,
             [f"{SOURCE} has no freshness limits"],
@@ -150,47 +154,75 @@ WRONG: dict[str, dict[str, Wrong]] = {
             True,
             [f"{SOURCE} lacks the test(s) unique on return_id"],
         ),
-        "freshness not run": (lambda: solution_up_to("10.1"), False, ["`dbt source freshness` has not checked returns.returns"]),
+        "freshness not run": (
+            lambda: solution_up_to("10.1"),
+            False,
+            ["`dbt source freshness` has not checked returns.returns"],
+        ),
     },
     "10.2": {
         "materialization": (
-            lambda: changed("10.2", "stg_returns__returns.sql", "with\n", "{{ config(materialized='table') }}\n\nwith\n"),
+            lambda: changed(
+                "10.2", "stg_returns__returns.sql", "with\n", "{{ config(materialized='table') }}\n\nwith\n"
+            ),
             True,
             ["stg_returns__returns is materialized as `table`; the exercise asks for `view`"],
         ),
         "missing test": (
-            lambda: changed("10.2", "_stg_returns__returns.yml", "          - accepted_values:", "          - not_null:"),
+            lambda: changed(
+                "10.2", "_stg_returns__returns.yml", "          - accepted_values:", "          - not_null:"
+            ),
             True,
             ["stg_returns__returns lacks the test(s) accepted_values on return_reason"],
         ),
         "hard-coded relation": (
-            lambda: changed("10.2", "stg_returns__returns.sql", "{{ source('returns', 'returns') }}", "raw_data.returns"),
+            lambda: changed(
+                "10.2", "stg_returns__returns.sql", "{{ source('returns', 'returns') }}", "raw_data.returns"
+            ),
             True,
-            ["stg_returns__returns names relations directly (line 6: raw_data.returns)", "does not read {{ source('returns', 'returns') }}"],
+            [
+                "stg_returns__returns names relations directly (line 6: raw_data.returns)",
+                "does not read {{ source('returns', 'returns') }}",
+            ],
         ),
         "wrong data": (
-            lambda: changed("10.2", "stg_returns__returns.sql", "cast(returned_at as timestamp)", "cast(returned_at as date)"),
+            lambda: changed(
+                "10.2", "stg_returns__returns.sql", "cast(returned_at as timestamp)", "cast(returned_at as date)"
+            ),
             True,
             ["stg_returns__returns: Column returned_at differs", "💡 returned_at lost its time of day"],
         ),
     },
     "10.3": {
         "materialization": (
-            lambda: changed("10.3", "int_returns__by_order_line.sql", "\nwith\n", "\n{{ config(materialized='ephemeral') }}\n\nwith\n"),
+            lambda: changed(
+                "10.3",
+                "int_returns__by_order_line.sql",
+                "\nwith\n",
+                "\n{{ config(materialized='ephemeral') }}\n\nwith\n",
+            ),
             True,
             ["int_returns__by_order_line is materialized as `ephemeral`; the exercise asks for `view`"],
         ),
         "hard-coded relation": (
             lambda: changed(
-                "10.3", "int_returns__by_order_line.sql", "{{ ref('stg_ecommerce__products') }}", "analytics_dev_staging.stg_ecommerce__products"
+                "10.3",
+                "int_returns__by_order_line.sql",
+                "{{ ref('stg_ecommerce__products') }}",
+                "analytics_dev_staging.stg_ecommerce__products",
             ),
             True,
-            ["(line 16: analytics_dev_staging.stg_ecommerce__products)", "does not read {{ ref('stg_ecommerce__products') }}"],
+            [
+                "(line 16: analytics_dev_staging.stg_ecommerce__products)",
+                "does not read {{ ref('stg_ecommerce__products') }}",
+            ],
         ),
         "a join that multiplies the returns, caught by the unique test": (
             lambda: changed(
-                "10.3", "int_returns__by_order_line.sql",
-                "order_items.order_item_id = returns.order_item_id", "order_items.order_id = returns.order_id",
+                "10.3",
+                "int_returns__by_order_line.sql",
+                "order_items.order_item_id = returns.order_item_id",
+                "order_items.order_id = returns.order_id",
             ),
             True,
             ["The test unique_int_returns__by_order_line_return_id fails"],
@@ -198,15 +230,21 @@ WRONG: dict[str, dict[str, Wrong]] = {
         "a join that multiplies the returns, without the unique test": (
             lambda: {
                 **changed(
-                    "10.3", "int_returns__by_order_line.sql",
-                    "order_items.order_item_id = returns.order_item_id", "order_items.order_id = returns.order_id",
+                    "10.3",
+                    "int_returns__by_order_line.sql",
+                    "order_items.order_item_id = returns.order_item_id",
+                    "order_items.order_id = returns.order_id",
                 ),
                 "models/workspace/_int_returns__by_order_line.yml": solution_files("10.3")[
                     "models/workspace/_int_returns__by_order_line.yml"
                 ].replace("          - unique\n", ""),
             },
             True,
-            ["lacks the test(s) unique on return_id", "Several rows share the same return_id", "💡 Each return appears once per line of its order"],
+            [
+                "lacks the test(s) unique on return_id",
+                "Several rows share the same return_id",
+                "💡 Each return appears once per line of its order",
+            ],
         ),
     },
     "10.4": {
@@ -221,12 +259,22 @@ WRONG: dict[str, dict[str, Wrong]] = {
             ["category_returns lacks the test(s) accepted_range on return_rate_pct"],
         ),
         "every line counted": (
-            lambda: changed("10.4", "category_returns.sql", "    where orders.order_status in ('completed', 'returned')\n", ""),
+            lambda: changed(
+                "10.4", "category_returns.sql", "    where orders.order_status in ('completed', 'returned')\n", ""
+            ),
             True,
-            ["Column order_lines differs", "💡 Your order_lines count every line, cancelled, pending and shipped orders included"],
+            [
+                "Column order_lines differs",
+                "💡 Your order_lines count every line, cancelled, pending and shipped orders included",
+            ],
         ),
         "revenue lines only": (
-            lambda: changed("10.4", "category_returns.sql", "orders.order_status in ('completed', 'returned')", "{{ is_revenue_order('orders.order_status') }}"),
+            lambda: changed(
+                "10.4",
+                "category_returns.sql",
+                "orders.order_status in ('completed', 'returned')",
+                "{{ is_revenue_order('orders.order_status') }}",
+            ),
             True,
             ["💡 Your order_lines leave out the returned orders"],
         ),
@@ -237,17 +285,27 @@ WRONG: dict[str, dict[str, Wrong]] = {
         ),
         "refunds multiplied by a join": (
             lambda: changed(
-                "10.4", "category_returns.sql",
+                "10.4",
+                "category_returns.sql",
                 "    from returns\n    group by 1",
-                "    from returns\n    inner join order_items on order_items.order_id = returns.order_id\n    group by 1",
+                "    from returns\n    inner join order_items on order_items.order_id = returns.order_id\n    group "
+                "by 1",
             ),
             True,
-            ["Column total_refunds differs", "💡 Your refunds or returned lines add up to more than the returns themselves"],
+            [
+                "Column total_refunds differs",
+                "💡 Your refunds or returned lines add up to more than the returns themselves",
+            ],
         ),
     },
     "10.5": {
         "no owner": (
-            lambda: changed("10.5", "returns_review.yml", "    owner:\n      name: Category Management\n      email: category-management@example.com\n", ""),
+            lambda: changed(
+                "10.5",
+                "returns_review.yml",
+                "    owner:\n      name: Category Management\n      email: category-management@example.com\n",
+                "",
+            ),
             True,
             # dbt itself refuses an exposure without an owner: the project does not parse, the manifest stays old
             ["You changed models/workspace/returns_review.yml since dbt last read the project"],
@@ -268,7 +326,9 @@ CASES = [(step, kind) for step, kinds in WRONG.items() for kind in kinds]
 
 
 @pytest.mark.parametrize(("step", "kind"), CASES, ids=[f"{step} {kind}" for step, kind in CASES])
-def test_a_wrong_build_is_rejected_with_its_cause(project: Path, step: str, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_build_is_rejected_with_its_cause(
+    project: Path, step: str, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     files, freshness, messages = WRONG[step][kind]
     verdict, out = checked(step, files(), capsys, freshness)
     assert not verdict, out

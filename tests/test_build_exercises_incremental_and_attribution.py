@@ -9,9 +9,8 @@ the dbt project (its own workspace and target folder).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from conftest import (
@@ -63,7 +62,9 @@ def project(built_warehouse: object, tmp_path_factory: pytest.TempPathFactory) -
             patch.setenv("ECOM_PROJECT_DIR", str(folder / "checkout"))
             with ecom_tutorial.connection() as batch:
                 ecom_tutorial.apply_next_day_batch(batch)
-            ecom_tutorial.run_dbt(["run", "--select", "fact_order_items", "fact_orders", "marketing_attribution"], progress=False)
+            ecom_tutorial.run_dbt(
+                ["run", "--select", "fact_order_items", "fact_orders", "marketing_attribution"], progress=False
+            )
             exercises.configure(strict=False)
             try:
                 yield folder / "checkout" / "dbt_project"
@@ -108,7 +109,9 @@ def assert_no_solution_in(out: str, exercise_id: str) -> None:
             continue
         for line in text.splitlines():
             line = line.strip()
-            stated = "ref(" in line or "config(" in line or line.startswith(("--", "materialized=", "unique_key="))  # the text says these
+            stated = (
+                "ref(" in line or "config(" in line or line.startswith(("--", "materialized=", "unique_key="))
+            )  # the text says these
             if len(line) > 20 and not stated:
                 assert line not in out, f"the feedback shows the solution's line {line!r}:\n{out}"
 
@@ -150,7 +153,8 @@ def test_05_3_a_single_build_is_not_an_incremental_run(project: Path, capsys: py
 
 def test_05_3_a_table_is_not_incremental(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     files = changed(
-        "05.3", ".sql",
+        "05.3",
+        ".sql",
         "        materialized='incremental',\n        unique_key=['week_start', 'product_id'],\n"
         "        incremental_strategy='delete+insert',\n",
         "        materialized='table',\n",
@@ -179,8 +183,12 @@ def test_05_3_without_unique_key_the_open_week_is_duplicated(project: Path, caps
     assert_no_solution_in(out, "05.3")
 
 
-def test_05_3_a_strict_filter_loses_the_open_weeks_first_days(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _two_nights(changed("05.3", ".sql", "order_date >= (select max(week_start)", "order_date > (select max(week_start)"))
+def test_05_3_a_strict_filter_loses_the_open_weeks_first_days(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _two_nights(
+        changed("05.3", ".sql", "order_date >= (select max(week_start)", "order_date > (select max(week_start)")
+    )
     verdict, out = _verdict("05.3", capsys)
     assert verdict is False
     assert f"{INCREMENTAL}: Column units_sold differs" in out and "week_start=2024-12-30" in out, out
@@ -188,7 +196,9 @@ def test_05_3_a_strict_filter_loses_the_open_weeks_first_days(project: Path, cap
     assert_no_solution_in(out, "05.3")
 
 
-def test_05_3_the_newest_week_left_as_yesterday_is_recognised(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_05_3_the_newest_week_left_as_yesterday_is_recognised(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The other face of `>`: the filter skips the week already in the table, so today's run adds nothing. A
     result mistake, so checked on the table as yesterday's run left it (no second dbt build needed)."""
     exercise = exercises.get("05.3")
@@ -196,7 +206,10 @@ def test_05_3_the_newest_week_left_as_yesterday_is_recognised(project: Path, cap
     (mistake,) = [m for m in model.mistakes if "missing from the newest week" in m.message]
     before = exercises.run_sql(mistake.result)
     assert str(before["week_start"].max()) < NEXT_DAY_BATCH_DATE
-    assert exercises.diagnose(exercises.Exercise("05.3", "", model.expected, model.key, mistakes=model.mistakes), before) == mistake.message
+    assert (
+        exercises.diagnose(exercises.Exercise("05.3", "", model.expected, model.key, mistakes=model.mistakes), before)
+        == mistake.message
+    )
 
 
 # --------------------------------------------------------------------------- 08.3: last-touch attribution
@@ -228,8 +241,13 @@ WRONG_LAST_TOUCH: dict[str, tuple[Callable[[], Files], list[str]]] = {
         [f"{LAST_TOUCH}: Column customers differs", "💡 Your customers are credited to their FIRST campaign order"],
     ),
     "non-revenue orders counted": (
-        lambda: changed("08.3", ".sql", "    select * from orders\n    where is_revenue\n", "    select * from orders\n"),
-        [f"{LAST_TOUCH}: Column total_orders differs", "💡 You credit more orders than the credited customers' revenue orders"],
+        lambda: changed(
+            "08.3", ".sql", "    select * from orders\n    where is_revenue\n", "    select * from orders\n"
+        ),
+        [
+            f"{LAST_TOUCH}: Column total_orders differs",
+            "💡 You credit more orders than the credited customers' revenue orders",
+        ],
     ),
     "missing test": (
         lambda: changed("08.3", ".yml", "          - unique\n", ""),
@@ -237,7 +255,10 @@ WRONG_LAST_TOUCH: dict[str, tuple[Callable[[], Files], list[str]]] = {
     ),
     "hard-coded relation": (
         lambda: changed("08.3", ".sql", "{{ ref('fact_orders') }}", "analytics_dev.fact_orders"),
-        [f"{LAST_TOUCH} names relations directly (line 16: analytics_dev.fact_orders)", "does not read {{ ref('fact_orders') }}"],
+        [
+            f"{LAST_TOUCH} names relations directly (line 16: analytics_dev.fact_orders)",
+            "does not read {{ ref('fact_orders') }}",
+        ],
     ),
     "materialization": (
         lambda: changed("08.3", ".sql", "{{ config(materialized='table') }}\n", ""),
@@ -247,7 +268,9 @@ WRONG_LAST_TOUCH: dict[str, tuple[Callable[[], Files], list[str]]] = {
 
 
 @pytest.mark.parametrize("kind", sorted(WRONG_LAST_TOUCH))
-def test_08_3_a_wrong_build_is_rejected_with_its_cause(project: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_08_3_a_wrong_build_is_rejected_with_its_cause(
+    project: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     files, messages = WRONG_LAST_TOUCH[kind]
     _built(files())
     verdict, out = _verdict("08.3", capsys)
@@ -264,8 +287,12 @@ def test_08_3_the_project_first_touch_is_recognised(project: Path) -> None:
     (model,) = exercise.models
     (mistake,) = [m for m in model.mistakes if m.message.startswith("That is first-touch attribution")]
     wrong = exercises.run_sql(mistake.result).set_index("campaign_id").sort_index()
-    project_rule = ecom_tutorial.query(
-        "select campaign_id, customers_acquired, total_orders, total_revenue from marketing_attribution"
-    ).set_index("campaign_id").sort_index()
+    project_rule = (
+        ecom_tutorial.query(
+            "select campaign_id, customers_acquired, total_orders, total_revenue from marketing_attribution"
+        )
+        .set_index("campaign_id")
+        .sort_index()
+    )
     assert (wrong["customers"].astype(int) == project_rule["customers_acquired"].astype(int)).all()
     assert (wrong["total_orders"].astype(int) == project_rule["total_orders"].astype(int)).all()

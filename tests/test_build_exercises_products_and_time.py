@@ -4,9 +4,8 @@ cause and never shows the solution."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from conftest import build_in_the_workspace, package_on_a_project_copy, solution_changed
@@ -89,7 +88,9 @@ def test_the_solutions_parse_without_a_warning(project: Path) -> None:
     for exercise_id in SELECTIONS:
         for path, text in solution_files(exercise_id).items():
             workspace.write(path, text)
-    result = ecom_tutorial.run_dbt(["parse", "--no-partial-parse", "--show-all-deprecations"], progress=False, check=False)
+    result = ecom_tutorial.run_dbt(
+        ["parse", "--no-partial-parse", "--show-all-deprecations"], progress=False, check=False
+    )
     assert result.success, ecom_tutorial.runner.failure_of(result)
     assert not result.warnings, result.warnings
 
@@ -104,19 +105,35 @@ WRONG_RANKS: Wrong = {
         [f"{RANKS} is materialized as `view`; the exercise asks for `table`"],
     ),
     "missing generic test": (
-        lambda: solution_changed("04.3", ".yml", ("          - ecom_utils.accepted_range:\n              arguments:\n                min_value: 1\n", "")),
+        lambda: solution_changed(
+            "04.3",
+            ".yml",
+            ("          - ecom_utils.accepted_range:\n              arguments:\n                min_value: 1\n", ""),
+        ),
         [f"{RANKS} lacks the test(s) accepted_range on category_price_rank"],
     ),
     "hard-coded relation": (
-        lambda: solution_changed("04.3", ".sql", ("{{ ref('stg_ecommerce__products') }}", "analytics_dev_staging.stg_ecommerce__products")),
-        ["(line 8: analytics_dev_staging.stg_ecommerce__products)", "does not read {{ ref('stg_ecommerce__products') }}"],
+        lambda: solution_changed(
+            "04.3", ".sql", ("{{ ref('stg_ecommerce__products') }}", "analytics_dev_staging.stg_ecommerce__products")
+        ),
+        [
+            "(line 8: analytics_dev_staging.stg_ecommerce__products)",
+            "does not read {{ ref('stg_ecommerce__products') }}",
+        ],
     ),
     "rank() instead of dense_rank()": (
-        lambda: solution_changed("04.3", ".sql", (DENSE_RANK, "rank() over (partition by category order by list_price desc)")),
-        [f"{RANKS}: Column category_price_rank differs", "💡 After a tie your ranks skip a number (1, 2, 2, 4): that is rank()"],
+        lambda: solution_changed(
+            "04.3", ".sql", (DENSE_RANK, "rank() over (partition by category order by list_price desc)")
+        ),
+        [
+            f"{RANKS}: Column category_price_rank differs",
+            "💡 After a tie your ranks skip a number (1, 2, 2, 4): that is rank()",
+        ],
     ),
     "row_number() instead of dense_rank()": (
-        lambda: solution_changed("04.3", ".sql", (DENSE_RANK, "row_number() over (partition by category order by list_price desc)")),
+        lambda: solution_changed(
+            "04.3", ".sql", (DENSE_RANK, "row_number() over (partition by category order by list_price desc)")
+        ),
         ["Column category_price_rank differs", "💡 Products with the same price got different ranks: row_number()"],
     ),
     "a window without partition by": (
@@ -124,14 +141,21 @@ WRONG_RANKS: Wrong = {
         ["Column category_price_rank differs", "💡 Your ranks run over the whole catalogue, not within each category"],
     ),
     "the average of the whole catalogue": (
-        lambda: solution_changed("04.3", ".sql", ("avg(list_price) over (partition by category)", "avg(list_price) over ()")),
-        ["Column price_vs_category_avg differs", "💡 price_vs_category_avg compares each price with the average of the WHOLE catalogue"],
+        lambda: solution_changed(
+            "04.3", ".sql", ("avg(list_price) over (partition by category)", "avg(list_price) over ()")
+        ),
+        [
+            "Column price_vs_category_avg differs",
+            "💡 price_vs_category_avg compares each price with the average of the WHOLE catalogue",
+        ],
     ),
 }
 
 
 @pytest.mark.parametrize("kind", list(WRONG_RANKS))
-def test_a_wrong_window_mart_is_rejected_with_its_cause(project: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_window_mart_is_rejected_with_its_cause(
+    project: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     files, messages = WRONG_RANKS[kind]
     assert_rejected("04.3", files(), messages, capsys)
 
@@ -171,14 +195,23 @@ def start_with(file_name: str, *replacements: tuple[str, str]) -> Callable[[], F
 
 WRONG_FIXES: Wrong = {
     "the failing tests deleted": (
-        start_with(".yml", (NOT_NULL_UNITS, "      - name: revenue"), ("        data_tests:\n          - not_null\n", "")),
-        [f"{SALES} lacks the test(s) not_null on units_sold, not_null on revenue", "Column units_sold differs",
-         "💡 The products that sold nothing still have null units and revenue: the test was right"],
+        start_with(
+            ".yml", (NOT_NULL_UNITS, "      - name: revenue"), ("        data_tests:\n          - not_null\n", "")
+        ),
+        [
+            f"{SALES} lacks the test(s) not_null on units_sold, not_null on revenue",
+            "Column units_sold differs",
+            "💡 The products that sold nothing still have null units and revenue: the test was right",
+        ],
     ),
     "the failing tests made warnings": (
         start_with(
             ".yml",
-            (NOT_NULL_UNITS, "        data_tests:\n          - not_null:\n              config:\n                severity: warn\n      - name: revenue"),
+            (
+                NOT_NULL_UNITS,
+                "        data_tests:\n          - not_null:\n              config:\n                severity: "
+                "warn\n      - name: revenue",
+            ),
         ),
         [f"The test not_null_{SALES}_units_sold warns"],
     ),
@@ -190,7 +223,9 @@ WRONG_FIXES: Wrong = {
 
 
 @pytest.mark.parametrize("kind", list(WRONG_FIXES))
-def test_a_fix_that_weakens_the_test_or_drops_the_rows_is_rejected(project: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_fix_that_weakens_the_test_or_drops_the_rows_is_rejected(
+    project: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     files, messages = WRONG_FIXES[kind]
     assert_rejected("04.4", files(), messages, capsys)
 
@@ -258,7 +293,9 @@ WRONG_SERIES: Wrong = {
         [f"{WEEKLY} is materialized as `view`; the exercise asks for `table`"],
     ),
     "missing test": (
-        lambda: solution_changed("07.3", ".yml", ("        data_tests:\n          - unique\n", "        data_tests:\n")),
+        lambda: solution_changed(
+            "07.3", ".yml", ("        data_tests:\n          - unique\n", "        data_tests:\n")
+        ),
         [f"{WEEKLY} lacks the test(s) unique on week_start_date"],
     ),
     "hard-coded relation": (
@@ -267,16 +304,23 @@ WRONG_SERIES: Wrong = {
     ),
     "the facts grouped without a spine": (
         lambda: replaced("07.3", f"{WEEKLY}.sql", FACTS_ONLY),
-        ["does not read {{ ref('dim_date') }}", "Rows missing from your result",
-         "💡 The weeks without a campaign order are missing: grouping the orders only produces weeks that have one"],
+        [
+            "does not read {{ ref('dim_date') }}",
+            "Rows missing from your result",
+            "💡 The weeks without a campaign order are missing: grouping the orders only produces weeks that have one",
+        ],
     ),
     "a filter after the left join": (
         lambda: replaced("07.3", f"{WEEKLY}.sql", FILTER_AFTER_THE_JOIN),
-        ["Rows missing from your result", "💡 The weeks without a campaign order are missing, although your model reads the calendar"],
+        [
+            "Rows missing from your result",
+            "💡 The weeks without a campaign order are missing, although your model reads the calendar",
+        ],
     ),
     "no coalesce": (
         lambda: solution_changed(
-            "07.3", ".sql",
+            "07.3",
+            ".sql",
             ("coalesce(campaign_weeks.campaign_orders, 0)", "campaign_weeks.campaign_orders"),
             ("coalesce(campaign_weeks.campaign_revenue, 0)", "campaign_weeks.campaign_revenue"),
         ),
@@ -284,19 +328,32 @@ WRONG_SERIES: Wrong = {
     ),
     "count(*) after the left join": (
         lambda: replaced(
-            "07.3", f"{WEEKLY}.sql",
-            FILTER_AFTER_THE_JOIN.replace("count(orders.order_id)", "count(*)").replace(
-                "    where calendar.date_key <= {{ as_of_date() }}\n        and orders.is_revenue\n        and orders.campaign_id is not null\n",
+            "07.3",
+            f"{WEEKLY}.sql",
+            FILTER_AFTER_THE_JOIN.replace("count(orders.order_id)", "count(*)")
+            .replace(
+                "    where calendar.date_key <= {{ as_of_date() }}\n        and orders.is_revenue\n        and "
+                "orders.campaign_id is not null\n",
                 "    where calendar.date_key <= {{ as_of_date() }}\n",
-            ).replace("on orders.date_key = calendar.date_key", "on orders.date_key = calendar.date_key\n        and orders.is_revenue and orders.campaign_id is not null"),
+            )
+            .replace(
+                "on orders.date_key = calendar.date_key",
+                "on orders.date_key = calendar.date_key\n        and orders.is_revenue and orders.campaign_id is "
+                "not null",
+            ),
         ),
-        ["Column campaign_orders differs", "💡 Your weeks without a campaign order do not show 0: after a left join, count(*)"],
+        [
+            "Column campaign_orders differs",
+            "💡 Your weeks without a campaign order do not show 0: after a left join, count(*)",
+        ],
     ),
 }
 
 
 @pytest.mark.parametrize("kind", list(WRONG_SERIES))
-def test_a_wrong_weekly_series_is_rejected_with_its_cause(project: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_weekly_series_is_rejected_with_its_cause(
+    project: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     files, messages = WRONG_SERIES[kind]
     assert_rejected("07.3", files(), messages, capsys)
 
@@ -304,6 +361,7 @@ def test_a_wrong_weekly_series_is_rejected_with_its_cause(project: Path, kind: s
 def test_the_causes_are_recognised_in_the_sql() -> None:
     """07.1's and 07.3's mistakes are told on their cause: whether the answer starts from the date spine, and
     whether it then filters the left-joined facts in its `where`."""
+
     def tree(sql: str) -> object:
         parsed = parse(sql)
         assert parsed is not None, sql
@@ -311,12 +369,21 @@ def test_the_causes_are_recognised_in_the_sql() -> None:
 
     assert reads_the_calendar(tree("select count(*) from dim_date where date_key < '2024-02-01'"))
     assert reads_the_calendar(tree('select * from "ecommerce_dw"."analytics_dev"."dim_date" as calendar'))
-    assert reads_the_calendar(tree("select day from generate_series(date '2024-01-01', date '2024-12-31', interval '1 day') as day"))
+    assert reads_the_calendar(
+        tree("select day from generate_series(date '2024-01-01', date '2024-12-31', interval '1 day') as day")
+    )
     assert not reads_the_calendar(tree("select order_date, count(*) from fact_order_items group by 1"))
-    assert not reads_the_calendar(tree("with dim_date as (select 1 as x) select x from dim_date"))  # a CTE is no calendar
+    assert not reads_the_calendar(
+        tree("with dim_date as (select 1 as x) select x from dim_date")
+    )  # a CTE is no calendar
 
-    joined = "select c.date_key, count(i.order_id) from dim_date as c left join fact_order_items as i on i.order_date = c.date_key"
+    joined = (
+        "select c.date_key, count(i.order_id) from dim_date as c "
+        "left join fact_order_items as i on i.order_date = c.date_key"
+    )
     assert filters_the_left_joined_side(tree(f"{joined} where i.is_revenue group by 1"))
     assert not filters_the_left_joined_side(tree(f"{joined} and i.is_revenue where c.year = 2024 group by 1"))
     assert not filters_the_left_joined_side(tree(f"{joined} where i.order_id is null group by 1"))  # the days without
-    assert keeps_no_empty_period(tree("select c.week_start_date, count(*) from fact_orders as o join dim_date as c using (date_key) group by 1"))
+    assert keeps_no_empty_period(
+        tree("select c.week_start_date, count(*) from fact_orders as o join dim_date as c using (date_key) group by 1")
+    )

@@ -170,7 +170,9 @@ def test_the_timestamp_strategy_is_rejected(target: Path, capsys: pytest.Capture
         'strategy: check\n      check_cols: ["list_price", "unit_cost", "category"]',
         "strategy: timestamp\n      updated_at: updated_at",
     )
-    start_over(changed("int_products__prices.sql", "        unit_cost\n", "        unit_cost,\n        updated_at\n", files))
+    start_over(
+        changed("int_products__prices.sql", "        unit_cost\n", "        unit_cost,\n        updated_at\n", files)
+    )
     dbt(BUILD)
     ok, out = verdict(EXERCISE, None, capsys)
     assert not ok
@@ -196,12 +198,18 @@ def test_a_snapshot_without_check_cols_or_unique_key_is_rejected_with_dbts_messa
 def test_a_hard_coded_relation_is_rejected(target: Path, capsys: pytest.CaptureFixture[str]) -> None:
     schema = ecom_tutorial.load_settings().db_schema
     start_over(
-        changed("int_products__prices.sql", "{{ ref('stg_ecommerce__products') }}", f"{schema}_staging.stg_ecommerce__products")
+        changed(
+            "int_products__prices.sql",
+            "{{ ref('stg_ecommerce__products') }}",
+            f"{schema}_staging.stg_ecommerce__products",
+        )
     )
     dbt(BUILD)
     ok, out = verdict(EXERCISE, None, capsys)
     assert not ok
-    assert f"int_products__prices names relations directly (line 9: {schema}_staging.stg_ecommerce__products)" in out, out
+    assert f"int_products__prices names relations directly (line 9: {schema}_staging.stg_ecommerce__products)" in out, (
+        out
+    )
     assert "does not read {{ ref('stg_ecommerce__products') }}" in out, out
 
 
@@ -264,4 +272,6 @@ def test_06_2_without_the_segment_filter_is_rejected(lesson: Path, capsys: pytes
     assert city_only > 0, "the next-day batch has no customer who changes something else than the segment"
     ok, out = verdict("06.2", NEW_VERSION_ONLY, capsys)
     assert not ok
-    assert "Rows in your result that should not be there" in out and "💡 Some of your customers have the same old" in out, out
+    assert (
+        "Rows in your result that should not be there" in out and "💡 Some of your customers have the same old" in out
+    ), out

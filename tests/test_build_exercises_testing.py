@@ -6,9 +6,8 @@ And the query exercise 09.1, once the lesson has repaired the data: an empty res
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from conftest import (
@@ -54,8 +53,6 @@ def checked(exercise_id: str, files: Files, capsys: pytest.CaptureFixture[str]) 
     return verdict, out
 
 
-
-
 @pytest.mark.parametrize("exercise_id", sorted(SELECTIONS))
 def test_the_solution_passes(project: Path, exercise_id: str, capsys: pytest.CaptureFixture[str]) -> None:
     verdict, out = checked(exercise_id, solution_files(exercise_id), capsys)
@@ -66,8 +63,13 @@ def test_the_solution_passes(project: Path, exercise_id: str, capsys: pytest.Cap
 TEST = "assert_no_order_before_signup"
 WRONG_SINGULAR_TEST: dict[str, tuple[Callable[[], Files], list[str]]] = {
     "cannot fail": (
-        lambda: solution_changed("09.3", ".sql", ("select * from orders_before_signup", "select * from orders_before_signup where false")),
-        [f"Your test {TEST} passes on the data, as it should, but it would pass just as well on data that breaks the rule"],
+        lambda: solution_changed(
+            "09.3", ".sql", ("select * from orders_before_signup", "select * from orders_before_signup where false")
+        ),
+        [
+            f"Your test {TEST} passes on the data, as it should, but it would pass just as well on data that breaks "
+            "the rule"
+        ],
     ),
     "reads nothing": (
         lambda: {f"tests/workspace/{TEST}.sql": "select 1 as order_id where false"},
@@ -78,14 +80,18 @@ WRONG_SINGULAR_TEST: dict[str, tuple[Callable[[], Files], list[str]]] = {
         [f"{TEST} names relations directly (line 12: analytics_dev.dim_customers)"],
     ),
     "fails on the data": (
-        lambda: solution_changed("09.3", ".sql", ("orders.ordered_at < customers.signed_up_at", "orders.ordered_at > customers.signed_up_at")),
+        lambda: solution_changed(
+            "09.3", ".sql", ("orders.ordered_at < customers.signed_up_at", "orders.ordered_at > customers.signed_up_at")
+        ),
         [f"The test {TEST} fails", "A singular test returns the rows that break its rule"],
     ),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(WRONG_SINGULAR_TEST))
-def test_a_wrong_singular_test_is_rejected_with_its_cause(project: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_singular_test_is_rejected_with_its_cause(
+    project: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     files, messages = WRONG_SINGULAR_TEST[kind]
     verdict, out = checked("09.3", files(), capsys)
     assert not verdict
@@ -110,7 +116,9 @@ WRONG_BANDS: dict[str, tuple[Callable[[], Files], list[str]]] = {
     ),
     "a column without data_type": (
         # without a contract: with one, dbt itself refuses to build (tested in the debugging exercise)
-        lambda: solution_changed("09.4", ".yml", ("enforced: true", "enforced: false"), ("        data_type: text\n", "")),
+        lambda: solution_changed(
+            "09.4", ".yml", ("enforced: true", "enforced: false"), ("        data_type: text\n", "")
+        ),
         [f"{BANDS} lacks it for: size_band"],
     ),
     "no unit test": (
@@ -128,7 +136,8 @@ WRONG_BANDS: dict[str, tuple[Callable[[], Files], list[str]]] = {
     ),
     "unit test without a band limit": (
         lambda: solution_changed(
-            "09.4", ".yml",
+            "09.4",
+            ".yml",
             ("          - {order_id: 4, units: 5, order_total: 50}\n", ""),
             ("        - {order_id: 4, size_band: small}\n", ""),
         ),
@@ -139,7 +148,9 @@ WRONG_BANDS: dict[str, tuple[Callable[[], Files], list[str]]] = {
             **solution_changed("09.4", ".sql", ("when units <= 5", "when units < 5")),
             **{
                 path: text
-                for path, text in solution_changed("09.4", ".yml", ("{order_id: 4, size_band: small}", "{order_id: 4, size_band: bulk}")).items()
+                for path, text in solution_changed(
+                    "09.4", ".yml", ("{order_id: 4, size_band: small}", "{order_id: 4, size_band: bulk}")
+                ).items()
                 if path.endswith(".yml")
             },
         },
@@ -153,7 +164,9 @@ WRONG_BANDS: dict[str, tuple[Callable[[], Files], list[str]]] = {
 
 
 @pytest.mark.parametrize("kind", sorted(WRONG_BANDS))
-def test_a_wrong_contract_or_unit_test_is_rejected_with_its_cause(project: Path, kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_contract_or_unit_test_is_rejected_with_its_cause(
+    project: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     files, messages = WRONG_BANDS[kind]
     verdict, out = checked("09.4", files(), capsys)
     assert not verdict
@@ -170,8 +183,11 @@ def test_the_contract_mismatch_shows_dbts_error_then_accepts_only_a_fix_of_the_s
     result = build("09.5", starting_files("09.5"))
     error = ecom_tutorial.runner.failure_of(result)
     assert error is not None and "This model has an enforced contract that failed." in str(error)
-    for line in ("| first_order_date | DATETIME", "| lifetime_revenue |                 | DECIMAL       | missing in definition",
-                 "| revenue          | DECIMAL         |               | missing in contract"):
+    for line in (
+        "| first_order_date | DATETIME",
+        "| lifetime_revenue |                 | DECIMAL       | missing in definition",
+        "| revenue          | DECIMAL         |               | missing in contract",
+    ):
         assert line in str(error), str(error)
     capsys.readouterr()
     assert not check("09.5", None)
@@ -187,11 +203,16 @@ def test_the_contract_mismatch_shows_dbts_error_then_accepts_only_a_fix_of_the_s
     # the contract changed to fit the SQL: it builds, and is rejected with the reason
     fitted = {
         **start,
-        yml: start[yml].replace("name: lifetime_revenue", "name: revenue").replace("data_type: date", "data_type: timestamp"),
+        yml: start[yml]
+        .replace("name: lifetime_revenue", "name: revenue")
+        .replace("data_type: date", "data_type: timestamp"),
     }
     verdict, out = checked("09.5", fitted, capsys)
     assert not verdict and "Missing column(s): lifetime_revenue" in out, out
-    assert f"💡 The dashboard that reads {SUMMARY} relies on its contract" in out and "Fix the SQL, not the contract" in out
+    assert (
+        f"💡 The dashboard that reads {SUMMARY} relies on its contract" in out
+        and "Fix the SQL, not the contract" in out
+    )
 
     # half fixed (the name only): dbt still refuses to build, and so does the check
     half = solution_changed("09.5", ".sql", ("min(date_key)", "min(ordered_at)"))
@@ -223,7 +244,8 @@ def test_09_1_rejects_an_empty_result_after_the_repair_and_the_raw_table_always(
         assert f"Rows missing from your result: (order_id={BAD_ORDER_ID})" in out, out
         assert "The repair cell has deleted the bad order already" in out, out
     insert = (
-        "insert into raw_data.orders (order_id, customer_id, order_date, status, campaign_id, discount_amount, total_amount,"
+        "insert into raw_data.orders (order_id, customer_id, order_date, status, campaign_id, discount_amount, "
+        "total_amount,"
         " updated_at) values (%s, 1, '2024-06-01 12:00', 'lost_in_transit', null, 0, 0, '2024-06-01 12:00')"
     )
     with ecom_tutorial.connection() as conn, conn.cursor() as cur:

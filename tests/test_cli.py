@@ -20,6 +20,8 @@ from ecom_tutorial import (
 from ecom_tutorial.cli import build_parser
 from ecom_tutorial.ownership import SCHEMA_MARKER
 
+pytestmark = pytest.mark.slow  # dbt builds (see conftest.SLOW_FIXTURES)
+
 COMMANDS = ["up", "build", "status", "env", "reset", "down", "docs", "notebooks", "exercises", "dbt"]
 
 
@@ -125,9 +127,15 @@ def test_server_mode_loads_identical_data_into_postgres_15(built_warehouse, loca
     admin = psycopg2.connect(**local_pg)
     admin.autocommit = True
     reporter = unique_name("ecom_cli_reporter")  # `up` creates the read-only role: ours, not a shared one
-    env = {"ECOM_DB_MODE": "server", "ECOM_DB_HOST": "127.0.0.1", "ECOM_DB_PORT": "5432",
-           "ECOM_DB_USER": local_pg["user"], "ECOM_DB_PASSWORD": "", "ECOM_DB_NAME": dbname,
-           "ECOM_REPORTER_ROLE": reporter}
+    env = {
+        "ECOM_DB_MODE": "server",
+        "ECOM_DB_HOST": "127.0.0.1",
+        "ECOM_DB_PORT": "5432",
+        "ECOM_DB_USER": local_pg["user"],
+        "ECOM_DB_PASSWORD": "",
+        "ECOM_DB_NAME": dbname,
+        "ECOM_REPORTER_ROLE": reporter,
+    }
     try:
         result = run_cli("up", env=env)
         assert result.returncode == 0, result.stderr

@@ -13,7 +13,7 @@ import time
 import pytest
 from conftest import run_cli
 
-from ecom_tutorial import database, load_settings
+from ecom_tutorial import database, embedded_server, load_settings
 from ecom_tutorial.errors import DatabaseAuthError, DatabaseUnavailableError
 
 
@@ -24,7 +24,7 @@ def throwaway_embedded(tmp_path, monkeypatch):
     settings = load_settings()
     info = database.connection_info(settings)
     yield settings, info
-    database.stop(settings)
+    embedded_server.stop(settings)
 
 
 def _free_port() -> int:
@@ -45,18 +45,24 @@ def test_embedded_server_is_postgres_18_on_a_socket_only(throwaway_embedded):
 
 def test_server_is_shared_and_outlives_the_process_that_started_it(throwaway_embedded):
     settings, info = throwaway_embedded
-    pid = database.embedded_server_pid(settings)
+    pid = embedded_server.embedded_server_pid(settings)
     code = "import ecom_tutorial as e; print(e.connection_info().host)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ)
     assert out.stdout.strip() == info.host
-    assert database.embedded_server_pid(settings) == pid, "a second process must reuse the running server"
+    assert embedded_server.embedded_server_pid(settings) == pid, "a second process must reuse the running server"
 
 
 def test_recovers_after_kill_9_of_a_process_holding_the_server(throwaway_embedded):
     settings, info = throwaway_embedded
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import time, ecom_tutorial as e; e.connection_info(); print('up', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True, env=os.environ,
+        [
+            sys.executable,
+            "-c",
+            "import time, ecom_tutorial as e; e.connection_info(); print('up', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ,
     )
     assert holder.stdout.readline().strip() == "up"
     handles = settings.pgdata / ".handle_pids.json"
@@ -75,14 +81,14 @@ def test_recovers_after_kill_9_of_the_server_itself(throwaway_embedded):
     settings, info = throwaway_embedded
     with database.connection(info, dbname="postgres") as conn, conn.cursor() as cur:
         cur.execute("create table kept (x int); insert into kept values (42)")
-    old_pid = database.embedded_server_pid(settings)
+    old_pid = embedded_server.embedded_server_pid(settings)
     os.kill(old_pid, signal.SIGKILL)
     deadline = time.time() + 10
-    while database.embedded_server_pid(settings) is not None and time.time() < deadline:
+    while embedded_server.embedded_server_pid(settings) is not None and time.time() < deadline:
         time.sleep(0.1)
     assert (settings.pgdata / "postmaster.pid").exists(), "the crash should leave a stale pid file behind"
     info_again = database.connection_info(settings)
-    assert database.embedded_server_pid(settings) not in (None, old_pid)
+    assert embedded_server.embedded_server_pid(settings) not in (None, old_pid)
     with database.connection(info_again, dbname="postgres") as conn, conn.cursor() as cur:
         cur.execute("select x from kept")
         assert cur.fetchone() == (42,), "committed data must survive the crash"
@@ -90,19 +96,19 @@ def test_recovers_after_kill_9_of_the_server_itself(throwaway_embedded):
 
 def test_stale_pid_file_naming_a_reused_pid_is_ignored(throwaway_embedded):
     settings, _ = throwaway_embedded
-    database.stop(settings)
+    embedded_server.stop(settings)
     # After a crash and a reboot the pid in postmaster.pid may belong to an unrelated process.
     (settings.pgdata / "postmaster.pid").write_text(f"{os.getpid()}\n{settings.pgdata}\n0\n5432\n\n\n\nready\n")
     info = database.connection_info(settings)
-    assert database.embedded_server_pid(settings) not in (None, os.getpid())
+    assert embedded_server.embedded_server_pid(settings) not in (None, os.getpid())
     database.connect(info, dbname="postgres").close()
 
 
 def test_down_stops_and_keeps_data(throwaway_embedded):
     settings, info = throwaway_embedded
-    assert database.stop(settings) is True
-    assert database.embedded_server_pid(settings) is None
-    assert database.stop(settings) is False, "stopping a stopped server is a no-op"
+    assert embedded_server.stop(settings) is True
+    assert embedded_server.embedded_server_pid(settings) is None
+    assert embedded_server.stop(settings) is False, "stopping a stopped server is a no-op"
     assert (settings.pgdata / "PG_VERSION").exists()
 
 
@@ -135,8 +141,13 @@ def test_wrong_password_says_what_to_do(throwaway_embedded, monkeypatch):
     with database.connection(info, dbname="postgres") as conn, conn.cursor() as cur:
         cur.execute("select pg_reload_conf()")
     time.sleep(0.5)
-    for name, value in {"ECOM_DB_MODE": "server", "ECOM_DB_HOST": info.host, "ECOM_DB_PORT": str(info.port),
-                        "ECOM_DB_USER": "learner", "ECOM_DB_NAME": "postgres"}.items():
+    for name, value in {
+        "ECOM_DB_MODE": "server",
+        "ECOM_DB_HOST": info.host,
+        "ECOM_DB_PORT": str(info.port),
+        "ECOM_DB_USER": "learner",
+        "ECOM_DB_NAME": "postgres",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("ECOM_DB_PASSWORD", "wrong-password")
     with pytest.raises(DatabaseAuthError, match="ECOM_DB_PASSWORD"):

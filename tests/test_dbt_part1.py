@@ -12,10 +12,10 @@ Every mart figure checked here is recomputed independently with pandas from the 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,8 @@ from conftest import (
 
 import ecom_tutorial
 from ecom_tutorial import DbtResult
+
+pytestmark = pytest.mark.slow  # dbt builds (see conftest.SLOW_FIXTURES)
 
 DATABASE = "ecom_test_part1"
 SCHEMA = "analytics_dev"
@@ -91,9 +93,7 @@ def story(local_pg: dict[str, object], tmp_path_factory: pytest.TempPathFactory)
         second = run_dbt_in(work / "second", ["build"])
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("ECOM_DB_SCHEMA", FULL_REFRESH_SCHEMA)
-            full_refresh = run_dbt_in(
-                work / "full_refresh", ["run", "--full-refresh", "--select", "+fact_order_items"]
-            )
+            full_refresh = run_dbt_in(work / "full_refresh", ["run", "--full-refresh", "--select", "+fact_order_items"])
 
         frames = {
             "customers": frame(conn, "select * from raw_data.customers"),
@@ -111,8 +111,15 @@ def story(local_pg: dict[str, object], tmp_path_factory: pytest.TempPathFactory)
             "product_snapshot": frame(conn, f"select * from {SCHEMA}_snapshots.product_snapshot"),
         }
         yield Story(
-            first, second, full_refresh, as_of_before, as_of_after, int(new_lines),
-            customers_before, products_before, frames,
+            first,
+            second,
+            full_refresh,
+            as_of_before,
+            as_of_after,
+            int(new_lines),
+            customers_before,
+            products_before,
+            frames,
         )
 
 
@@ -230,9 +237,7 @@ def _expected_customers(story: Story) -> pd.DataFrame:
     customers = story.frames["customers"][["customer_id"]].set_index("customer_id").join(per_customer)
     customers["total_orders"] = customers["total_orders"].fillna(0).astype(int)
     customers["lifetime_value"] = customers["lifetime_value"].fillna(Decimal("0"))
-    days = customers["last_order_date"].map(
-        lambda d: (story.as_of_after - d).days if isinstance(d, date) else np.nan
-    )
+    days = customers["last_order_date"].map(lambda d: (story.as_of_after - d).days if isinstance(d, date) else np.nan)
     buyers = customers["total_orders"] > 0
     ltv = customers["lifetime_value"].astype(float)
 
@@ -298,14 +303,29 @@ def test_rfm_scores_and_segments_match_pandas(story: Story) -> None:
     assert (actual["is_active"] == expected["is_active"]).all()
     # the data tells a story: every segment is populated
     assert set(actual["rfm_segment"]) == {
-        "Champions", "Loyal", "New", "Promising", "At risk", "Hibernating", "Needs attention", "No purchases",
+        "Champions",
+        "Loyal",
+        "New",
+        "Promising",
+        "At risk",
+        "Hibernating",
+        "Needs attention",
+        "No purchases",
     }
 
 
 def test_customer_analytics_carries_the_customer_attributes_of_dim_customers(story: Story) -> None:
     attributes = [
-        "customer_name", "first_name", "last_name", "email", "city", "state", "country",
-        "customer_segment", "signed_up_at", "signup_date",
+        "customer_name",
+        "first_name",
+        "last_name",
+        "email",
+        "city",
+        "state",
+        "country",
+        "customer_segment",
+        "signed_up_at",
+        "signup_date",
     ]
     analytics = story.frames["customer_analytics"].set_index("customer_id").sort_index()
     dim = story.frames["dim_customers"].set_index("customer_id").sort_index()
@@ -326,7 +346,7 @@ def test_dim_customers_surrogate_key_matches_the_dbt_utils_formula(story: Story)
     assert dim["customer_key"].str.fullmatch(r"[0-9a-f]{32}").all()
     # same key as dbt_utils would give: md5 of the id as text (no null, no separator for one field)
     sample = dim.head(20)
-    for customer_id, key in zip(sample["customer_id"], sample["customer_key"]):
+    for customer_id, key in zip(sample["customer_id"], sample["customer_key"], strict=False):
         assert key == hashlib.md5(str(customer_id).encode()).hexdigest()
 
 
@@ -348,9 +368,7 @@ def test_product_ranks_and_margins_match_pandas(story: Story) -> None:
     products["total_revenue"] = products["total_revenue"].fillna(Decimal("0"))
     revenue = products["total_revenue"].astype(float)
     products["overall_rank"] = revenue.rank(method="min", ascending=False).astype(int)
-    products["category_rank"] = (
-        revenue.groupby(products["category"]).rank(method="min", ascending=False).astype(int)
-    )
+    products["category_rank"] = revenue.groupby(products["category"]).rank(method="min", ascending=False).astype(int)
     products["margin"] = 100 * products["total_profit"].astype(float) / revenue.replace(0, np.nan)
     days_on_sale = products["first_sold_date"].map(
         lambda d: (story.as_of_after - d).days + 1 if isinstance(d, date) else np.nan

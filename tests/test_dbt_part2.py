@@ -14,10 +14,11 @@ import csv
 import dataclasses
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,6 +53,8 @@ STAGING_MODELS = (
     "stg_ecommerce__products",
     "stg_ecommerce__campaigns",
 )
+
+pytestmark = pytest.mark.slow  # dbt builds (see conftest.SLOW_FIXTURES)
 
 
 @dataclass
@@ -332,8 +335,10 @@ def test_marketing_attribution_matches_first_touch_recomputed(wh: Warehouse) -> 
         total_orders=("order_id", "size"),
         total_revenue=("amount", "sum"),
     )
-    tagged = revenue.dropna(subset=["campaign_id"]).groupby("campaign_id").agg(
-        campaign_tagged_orders=("order_id", "size"), campaign_tagged_revenue=("amount", "sum")
+    tagged = (
+        revenue.dropna(subset=["campaign_id"])
+        .groupby("campaign_id")
+        .agg(campaign_tagged_orders=("order_id", "size"), campaign_tagged_revenue=("amount", "sum"))
     )
     expected = campaigns.set_index("campaign_id").join(per_campaign).join(tagged).fillna(0).sort_index()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -342,7 +347,7 @@ def test_marketing_attribution_matches_first_touch_recomputed(wh: Warehouse) -> 
     expected["return_on_investment"] = _growth(expected["total_revenue"], expected["campaign_budget"])
     expected["is_active"] = [
         date.fromisoformat(start) <= wh.as_of <= date.fromisoformat(end)
-        for start, end in zip(expected["start_date"], expected["end_date"])
+        for start, end in zip(expected["start_date"], expected["end_date"], strict=False)
     ]
 
     actual = wh.frames["marketing_attribution"].set_index("campaign_id").sort_index()
@@ -350,7 +355,11 @@ def test_marketing_attribution_matches_first_touch_recomputed(wh: Warehouse) -> 
     for column in ("customers_acquired", "total_orders", "campaign_tagged_orders", "is_active"):
         assert list(actual[column]) == list(expected[column]), column
     for column in (
-        "campaign_budget", "total_revenue", "campaign_tagged_revenue", "cost_per_acquisition", "return_on_investment",
+        "campaign_budget",
+        "total_revenue",
+        "campaign_tagged_revenue",
+        "cost_per_acquisition",
+        "return_on_investment",
     ):
         _assert_close(actual[column], expected[column], what=column)
     assert set(actual["channel"]) <= {"email", "social", "search", "display", "affiliate", "direct"}
@@ -379,7 +388,8 @@ def test_singular_tests_fail_on_bad_data(wh: Warehouse, conn: Any) -> None:
             wh.work / "bad_data",
             [
                 "test",
-                "--select", "assert_campaign_dates_valid assert_no_negative_revenue assert_no_future_order_dates",
+                "--select",
+                "assert_campaign_dates_valid assert_no_negative_revenue assert_no_future_order_dates",
                 "--store-failures",
             ],
             vars={"as_of_date": "2099-01-01"},
@@ -467,16 +477,21 @@ def test_contracts_and_indexes_exist(wh: Warehouse, conn: Any) -> None:
         where con.contype = 'p' and nsp.nspname = '{SCHEMA}'
         """,
     )
-    assert dict(zip(primary_keys["table_name"], primary_keys["column_name"])).items() >= {
-        "dim_date": "date_key",
-        "fact_orders": "order_id",
-        "orders_daily": "date_key",
-        "orders_weekly": "week_start_date",
-        "orders_monthly": "month_start_date",
-        "marketing_attribution": "campaign_id",
-    }.items()
+    assert (
+        dict(zip(primary_keys["table_name"], primary_keys["column_name"], strict=False)).items()
+        >= {
+            "dim_date": "date_key",
+            "fact_orders": "order_id",
+            "orders_daily": "date_key",
+            "orders_weekly": "week_start_date",
+            "orders_monthly": "month_start_date",
+            "marketing_attribution": "campaign_id",
+        }.items()
+    )
     indexes = frame(conn, f"select tablename, indexdef from pg_indexes where schemaname = '{SCHEMA}'")
-    indexed = {(t, d.split("(")[-1].rstrip(")")) for t, d in zip(indexes["tablename"], indexes["indexdef"])}
+    indexed = {
+        (t, d.split("(")[-1].rstrip(")")) for t, d in zip(indexes["tablename"], indexes["indexdef"], strict=False)
+    }
     assert {
         ("fact_orders", "customer_key"),
         ("fact_orders", "date_key"),
@@ -563,7 +578,8 @@ def test_everything_is_documented(wh: Warehouse) -> None:
 
     # every model that dbt materializes is in the catalog (ephemeral ones are not tables)
     materialized = {
-        uid for uid, node in manifest["nodes"].items()
+        uid
+        for uid, node in manifest["nodes"].items()
         if node["resource_type"] in ("model", "seed", "snapshot") and node["config"]["materialized"] != "ephemeral"
     }
     assert materialized <= set(catalog["nodes"]), materialized - set(catalog["nodes"])

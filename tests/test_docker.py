@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import yaml
-
 from conftest import REPO
 
 DOCKER = REPO / "docker"
@@ -27,7 +26,8 @@ def _check_jsonschema() -> str:
 def test_compose_file_is_valid_against_the_compose_spec():
     result = subprocess.run(
         [_check_jsonschema(), "--builtin-schema", "vendor.compose-spec", str(DOCKER / "docker-compose.yml")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -63,7 +63,9 @@ def test_init_scripts_are_mounted_and_shell_syntax_is_valid():
     mounted = [volume.split(":")[0] for volume in postgres["volumes"]]
     for path in ("./postgres/init-db.sql", "./postgres/load-mock-data.sh", "./postgres/mock-data"):
         assert path in mounted and (DOCKER / path).exists(), path
-    syntax = subprocess.run(["bash", "-n", str(DOCKER / "postgres" / "load-mock-data.sh")], capture_output=True, text=True)
+    syntax = subprocess.run(
+        ["bash", "-n", str(DOCKER / "postgres" / "load-mock-data.sh")], capture_output=True, text=True
+    )
     assert syntax.returncode == 0, syntax.stderr
 
 

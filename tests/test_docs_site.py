@@ -19,8 +19,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from conftest import REPO, dbt_target
@@ -115,7 +115,7 @@ def test_customer_analytics_page_renders_with_column_descriptions(site: dict[str
     ]
     assert missing == [], f"columns or descriptions not rendered: {missing}"
     # the lineage sections of the page, rendered from parent_map and child_map
-    depends_on = text[text.index('id="depends_on"'):]
+    depends_on = text[text.index('id="depends_on"') :]
     assert f'href="#!/model/model.{PROJECT_NAME}.dim_customers"' in depends_on
     assert "Marketing performance dashboard" in text or "marketing_dashboard" in text
 
@@ -131,7 +131,7 @@ def test_lineage_graph_renders(site: dict[str, object]) -> None:
     text = _visible(_browse(page, Path(site["profile"]), "--dump-dom"))
     assert "Lineage Graph" in text
     # cytoscape draws the graph on canvases inside its container; sized canvases mean it drew
-    container = text[text.index("cytoscape_container"):]
+    container = text[text.index("cytoscape_container") :]
     canvases = re.findall(r'<canvas[^>]*width="(\d+)" height="(\d+)"', container)
     assert canvases and all(int(w) > 100 and int(h) > 100 for w, h in canvases), canvases
 

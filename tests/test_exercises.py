@@ -4,8 +4,8 @@ and every typical mistake an exercise knows about is recognised with its own mes
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Iterator
 
 import pandas as pd
 import pytest
@@ -13,7 +13,6 @@ from conftest import SOLUTIONS, notebook_solutions
 
 from ecom_tutorial import exercises
 from ecom_tutorial.exercises import Exercise, ExerciseError, Mistake, check, compare
-
 
 # --------------------------------------------------------------------------- compare(): no database
 
@@ -51,7 +50,10 @@ def test_keyed_comparison_lists_missing_extra_and_differing_rows() -> None:
     problems = compare(attempt, expected, key=("year",)).problems
     assert "Rows missing from your result: (year=2024)." in problems
     assert "Rows in your result that should not be there: (year=2025)." in problems
-    assert "Column revenue differs in 1 row(s) (all too high), e.g. year=2023: yours 25.50 (too high by 20 to 50 %)." in problems
+    assert (
+        "Column revenue differs in 1 row(s) (all too high), e.g. year=2023: yours 25.50 (too high by 20 to 50 %)."
+        in problems
+    )
 
 
 def test_row_count_and_duplicated_keys_point_at_a_fan_out() -> None:
@@ -75,7 +77,9 @@ def test_numbers_use_the_tolerance_nulls_match_and_dates_match_timestamps() -> N
     expected = pd.DataFrame(
         {"k": ["a", "b"], "amount": [1.004, None], "day": [pd.Timestamp("2024-12-31"), pd.Timestamp("2024-01-01")]}
     )
-    attempt = pd.DataFrame({"k": ["a", "b"], "amount": [Decimal("1.00"), None], "day": [dt.date(2024, 12, 31), dt.date(2024, 1, 1)]})
+    attempt = pd.DataFrame(
+        {"k": ["a", "b"], "amount": [Decimal("1.00"), None], "day": [dt.date(2024, 12, 31), dt.date(2024, 1, 1)]}
+    )
     assert compare(attempt, expected, key=("k",)).ok
     assert not compare(attempt, expected, key=("k",), atol=0.001).ok
 
@@ -83,7 +87,10 @@ def test_numbers_use_the_tolerance_nulls_match_and_dates_match_timestamps() -> N
 def test_unkeyed_differences_show_the_first_differing_rows() -> None:
     expected = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
     problems = compare(pd.DataFrame({"a": [1, 2], "b": ["x", "z"]}), expected).problems
-    assert problems == ["1 of your row(s) differ from the expected ones (after sorting both), in the column(s) b: e.g. your row 2: (2, 'z')."]
+    assert problems == [
+        "1 of your row(s) differ from the expected ones (after sorting both), in the column(s) b: e.g. your row 2: "
+        "(2, 'z')."
+    ]
 
 
 # --------------------------------------------------------------------------- check(): no database
@@ -97,7 +104,12 @@ def toy_exercise() -> Iterator[Exercise]:
         title="Toy exercise",
         expected=lambda: pd.DataFrame({"status": ["completed", "shipped"], "orders": [5, 2]}),
         key=("status",),
-        mistakes=(Mistake("You counted cancelled orders too.", lambda: pd.DataFrame({"status": ["completed", "shipped"], "orders": [6, 2]})),),
+        mistakes=(
+            Mistake(
+                "You counted cancelled orders too.",
+                lambda: pd.DataFrame({"status": ["completed", "shipped"], "orders": [6, 2]}),
+            ),
+        ),
         hint="count(*) per status.",
     )
     exercises.register(exercise)
@@ -124,7 +136,9 @@ def test_check_falls_back_to_the_hint(toy_exercise: Exercise, capsys: pytest.Cap
     assert "💡 Hint: count(*) per status." in capsys.readouterr().out
 
 
-def test_an_untouched_stub_is_not_attempted_and_never_raises(toy_exercise: Exercise, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_untouched_stub_is_not_attempted_and_never_raises(
+    toy_exercise: Exercise, capsys: pytest.CaptureFixture[str]
+) -> None:
     for stub in (..., None, "", "-- your SQL here\n"):
         assert not check("99.1", stub)
         assert "⏳ Not attempted yet" in capsys.readouterr().out
@@ -148,7 +162,9 @@ def test_strict_mode_follows_the_environment_until_configured(monkeypatch: pytes
     exercises.configure(None)
 
 
-def test_wrong_answer_types_and_unknown_ids_get_actionable_messages(toy_exercise: Exercise, capsys: pytest.CaptureFixture[str]) -> None:
+def test_wrong_answer_types_and_unknown_ids_get_actionable_messages(
+    toy_exercise: Exercise, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert not check("99.1", 42)
     assert "not a int" in capsys.readouterr().out
     with pytest.raises(KeyError, match="There is no exercise '98.7'"):
@@ -214,7 +230,9 @@ def test_sql_errors_and_jinja_answers(capsys: pytest.CaptureFixture[str]) -> Non
         out = capsys.readouterr().out
         assert "PostgreSQL could not run your SQL" in out and 'relation "raw_data.orderz" does not exist' in out
         # Jinja is compiled by dbt: a ref() to a staging view works like the literal schema name
-        jinja = "select order_status as status, count(*) as order_count from {{ ref('stg_ecommerce__orders') }} group by 1"
+        jinja = (
+            "select order_status as status, count(*) as order_count from {{ ref('stg_ecommerce__orders') }} group by 1"
+        )
         assert check("01.1", jinja)
         assert not check("01.1", "select * from {{ ref('no_such_model') }}")
         out = capsys.readouterr().out

@@ -9,7 +9,8 @@ and every typical mistake the exercise knows fails with its own message.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from conftest import dbt_target, isolated_database, notebook_solutions
@@ -99,11 +100,15 @@ def _assert_solution_and_mistakes(exercise_id: str, source: str, namespace: dict
     assert len(expected) > 0, f"{exercise_id}: the expected result is empty, so any empty query would pass"
     assert not expected.isna().all(axis=None), f"{exercise_id}: the expected result is all NULL"
     capsys.readouterr()
-    assert check(exercise_id, _answer(source, namespace)), f"{exercise_id}: the solution fails:\n{capsys.readouterr().out}"
+    assert check(exercise_id, _answer(source, namespace)), (
+        f"{exercise_id}: the solution fails:\n{capsys.readouterr().out}"
+    )
     assert exercise.mistakes, f"{exercise_id}: no typical mistake to recognise"
     for mistake in exercise.mistakes:
         capsys.readouterr()
-        assert not check(exercise_id, _as_answer(mistake.sample)), f"{exercise_id}: the mistake passes: {mistake.message}"
+        assert not check(exercise_id, _as_answer(mistake.sample)), (
+            f"{exercise_id}: the mistake passes: {mistake.message}"
+        )
         out = capsys.readouterr().out
         assert f"💡 {mistake.message}" in out, f"{exercise_id}: expected the mistake's message, got:\n{out}"
 
@@ -126,15 +131,20 @@ def test_every_lesson_05_to_09_has_two_exercises_with_a_solution() -> None:
 def test_solution_passes_and_each_mistake_gets_its_message(
     lessons_state: dict[str, Any], exercise_id: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _assert_solution_and_mistakes(exercise_id, notebook_solutions(LESSONS)[exercise_id], lessons_state["namespace"], capsys)
+    _assert_solution_and_mistakes(
+        exercise_id, notebook_solutions(LESSONS)[exercise_id], lessons_state["namespace"], capsys
+    )
 
 
-def test_09_1_finds_the_bad_row_while_it_is_there(lessons_state: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+def test_09_1_finds_the_bad_row_while_it_is_there(
+    lessons_state: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     """Exercise 09.1 runs while lesson 09's bad order is in the raw data; it is removed again here."""
     with ecom_tutorial.connection() as conn, conn.cursor() as cur:
         cur.execute(
             "insert into raw_data.orders (order_id, customer_id, order_date, status, campaign_id, discount_amount,"
-            " total_amount, updated_at) values (%s, 1, '2024-06-01 12:00', 'lost_in_transit', null, 0, 0, '2024-06-01 12:00')",
+            " total_amount, updated_at) values (%s, 1, '2024-06-01 12:00', 'lost_in_transit', null, 0, 0, "
+            "'2024-06-01 12:00')",
             (BAD_ORDER_ID,),
         )
     try:
@@ -150,15 +160,20 @@ def test_09_1_finds_the_bad_row_while_it_is_there(lessons_state: dict[str, Any],
             cur.execute("delete from raw_data.orders where order_id = %s", (BAD_ORDER_ID,))
 
 
-def test_typical_wrong_answers_get_specific_feedback(lessons_state: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+def test_typical_wrong_answers_get_specific_feedback(
+    lessons_state: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     # a segment left out: the missing row is named
-    assert not check("06.1", """
+    assert not check(
+        "06.1",
+        """
         select customer_segment, count(*) as customers
         from analytics_dev_snapshots.customer_snapshot
         where dbt_valid_to is null and customer_segment <> 'corporate'
         group by 1
-    """)
+    """,
+    )
     assert "Rows missing from your result: (customer_segment='corporate')" in capsys.readouterr().out
     # a misspelt column: the expected column name is given
     assert not check("05.1", "select max(source_loaded_at) as mark from analytics_dev.fact_order_items")

@@ -4,7 +4,7 @@ cause in the SQL, a deeper hint, dbt's own compile errors, and a verdict display
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import nbformat
 import pandas as pd
@@ -68,7 +68,9 @@ def test_differing_columns_show_yours_and_the_direction_not_the_expected_values(
 
 def test_missing_rows_are_named_by_group_but_only_counted_when_the_key_is_the_answer() -> None:
     grouped = compare(
-        pd.DataFrame({"year": [2023], "orders": [5]}), pd.DataFrame({"year": [2023, 2024], "orders": [5, 6]}), key=("year",)
+        pd.DataFrame({"year": [2023], "orders": [5]}),
+        pd.DataFrame({"year": [2023, 2024], "orders": [5, 6]}),
+        key=("year",),
     ).problems
     assert "Rows missing from your result: (year=2024)." in grouped
     listed = compare(
@@ -79,9 +81,12 @@ def test_missing_rows_are_named_by_group_but_only_counted_when_the_key_is_the_an
 
 
 def test_unkeyed_differences_show_only_your_rows_and_the_columns_that_differ() -> None:
-    problems = compare(pd.DataFrame({"a": [1, 2], "b": ["x", "z"]}), pd.DataFrame({"a": [1, 2], "b": ["x", "secret"]})).problems
+    problems = compare(
+        pd.DataFrame({"a": [1, 2], "b": ["x", "z"]}), pd.DataFrame({"a": [1, 2], "b": ["x", "secret"]})
+    ).problems
     assert problems == [
-        "1 of your row(s) differ from the expected ones (after sorting both), in the column(s) b: e.g. your row 2: (2, 'z')."
+        "1 of your row(s) differ from the expected ones (after sorting both), in the column(s) b: e.g. your row 2: "
+        "(2, 'z')."
     ]
 
 
@@ -99,12 +104,16 @@ def test_relations_read_skip_ctes_values_and_table_functions() -> None:
 
 
 def test_bare_relations_are_the_names_not_read_through_jinja() -> None:
-    assert bare_relations("select * from {{ ref('fact_orders') }} join dim_customers using (customer_id)") == ["dim_customers"]
+    assert bare_relations("select * from {{ ref('fact_orders') }} join dim_customers using (customer_id)") == [
+        "dim_customers"
+    ]
     assert bare_relations("select * from {{ ref('fact_orders') }} as o") == []
 
 
 def test_the_predicates_for_mistakes_read_the_sql() -> None:
-    windowed = parse("select sum(x) over (order by d), rank() over (partition by c order by x) from analytics.fact_orders")
+    windowed = parse(
+        "select sum(x) over (order by d), rank() over (partition by c order by x) from analytics.fact_orders"
+    )
     assert has_window_without_partition()(windowed)
     assert not has_window_without_partition()(parse("select rank() over (partition by c order by x) from t"))
     assert reads_relation("fact_orders")(windowed) and reads_relation("analytics.fact_orders")(windowed)
@@ -149,7 +158,9 @@ def toy_exercises() -> Iterator[None]:
     exercises.configure(None)
 
 
-def test_hint_gives_the_next_step_or_says_honestly_there_is_none(toy_exercises: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_hint_gives_the_next_step_or_says_honestly_there_is_none(
+    toy_exercises: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     hint("99.2")
     out = capsys.readouterr().out
     assert "🔎 Next step: Group raw_data.orders by status and count(*) each group." in out
@@ -158,7 +169,9 @@ def test_hint_gives_the_next_step_or_says_honestly_there_is_none(toy_exercises: 
     assert "No further hint for this exercise" in out and "Write it." in out
 
 
-def test_a_dataframe_is_refused_where_the_exercise_asks_for_sql(toy_exercises: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_dataframe_is_refused_where_the_exercise_asks_for_sql(
+    toy_exercises: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     typed_in = pd.DataFrame({"status": ["completed"], "orders": [1]})
     assert not check("99.2", typed_in)
     assert "check() needs your SQL, not its result" in capsys.readouterr().out
@@ -203,11 +216,16 @@ def test_reads_ref_and_decimals_are_enforced(capsys: pytest.CaptureFixture[str])
             decimals=2,
         )
     )
-    right = "select order_status, round(avg(order_total), 2) as average from {{ ref('stg_ecommerce__orders') }} group by 1"
+    right = (
+        "select order_status, round(avg(order_total), 2) as average from {{ ref('stg_ecommerce__orders') }} group by 1"
+    )
     assert check("99.4", right), capsys.readouterr().out
     capsys.readouterr()
 
-    raw = "select lower(trim(status)) as order_status, round(avg(total_amount), 2) as average from raw_data.orders group by 1"
+    raw = (
+        "select lower(trim(status)) as order_status, round(avg(total_amount), 2) as average "
+        "from raw_data.orders group by 1"
+    )
     assert not check("99.4", raw)
     out = capsys.readouterr().out
     assert "Your SQL reads orders; the exercise asks you to use stg_ecommerce__orders." in out, out
@@ -268,7 +286,9 @@ def test_the_advice_under_an_inline_query_s_error_fits_it() -> None:
     jinja = _advice([], RuntimeError("Error parsing inline query"), settings, command, "unexpected '}'")
     assert jinja.startswith("The error is in the Jinja of your SQL")
     missing = "depends on a node named 'stg_orderz' which was not found"
-    assert _advice([], None, settings, command, missing).startswith("`ref('stg_orderz')` names a model that does not exist")
+    assert _advice([], None, settings, command, missing).startswith(
+        "`ref('stg_orderz')` names a model that does not exist"
+    )
 
 
 # --------------------------------------------------------------------------- in a real kernel
@@ -289,6 +309,6 @@ def test_check_shows_its_verdict_once_with_no_trailing_out_in_a_kernel() -> None
         nbformat.v4.new_code_cell("check('99.5', pd.DataFrame({'n': [2]}))"),
     ]
     NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
-    for cell, verdict in zip(notebook.cells[1:], ("✅ Correct", "❌ Your n is 2: too high")):
+    for cell, verdict in zip(notebook.cells[1:], ("✅ Correct", "❌ Your n is 2: too high"), strict=False):
         assert [output["output_type"] for output in cell.outputs] == ["stream"], cell.outputs
         assert verdict in cell.outputs[0]["text"] and "True" not in cell.outputs[0]["text"]

@@ -171,7 +171,8 @@ def snapshot_and_run_batch(conn: Connection) -> BatchRun:
         for row in query(conn, "select customer_id, city, state, segment, updated_at from raw_data.customers")
     }
     max_ids = query(
-        conn, "select (select max(order_id) from raw_data.orders), (select max(order_item_id) from raw_data.order_items)"
+        conn,
+        "select (select max(order_id) from raw_data.orders), (select max(order_item_id) from raw_data.order_items)",
     )[0]
     run_batch(conn)
     after_once = checksums(conn)
@@ -299,8 +300,16 @@ def test_files_are_plain_sql_without_randomness() -> None:
         assert not meta, f"{path.name} has psql meta-commands, which psycopg2 cannot run: {meta}"
         code = "\n".join(line.split("--", 1)[0] for line in text.splitlines())
         code = re.sub(r"default now\(\)", "", code.lower())  # _loaded_at: the one non-deterministic column
-        for forbidden in ("random(", "setseed(", "now()", "current_date", "current_timestamp", "clock_timestamp",
-                          "statement_timestamp", "transaction_timestamp"):
+        for forbidden in (
+            "random(",
+            "setseed(",
+            "now()",
+            "current_date",
+            "current_timestamp",
+            "clock_timestamp",
+            "statement_timestamp",
+            "transaction_timestamp",
+        ):
             assert forbidden not in code, f"{path.name} uses {forbidden}: the data must be deterministic"
 
 
@@ -491,7 +500,11 @@ def test_item_prices_are_the_product_prices(base: Connection) -> None:
 
 @pytest.mark.parametrize(
     ("table", "created", "updated"),
-    [("products", "created_at", "updated_at"), ("customers", "created_at", "updated_at"), ("orders", "order_date", "updated_at")],
+    [
+        ("products", "created_at", "updated_at"),
+        ("customers", "created_at", "updated_at"),
+        ("orders", "order_date", "updated_at"),
+    ],
 )
 def test_timestamps_inside_the_base_period(base: Connection, table: str, created: str, updated: str) -> None:
     offending = query(
@@ -531,7 +544,9 @@ def test_campaign_orders_fall_inside_the_seed_windows(base: Connection) -> None:
 
 
 def test_status_shares_are_believable(base: Connection) -> None:
-    shares = dict(query(base, "select status, count(*)::numeric / sum(count(*)) over () from raw_data.orders group by 1"))
+    shares = dict(
+        query(base, "select status, count(*)::numeric / sum(count(*)) over () from raw_data.orders group by 1")
+    )
     assert shares["completed"] > Decimal("0.8"), shares
     assert Decimal("0.01") < shares["cancelled"] < Decimal("0.15"), shares
     assert Decimal("0.01") < shares["returned"] < Decimal("0.15"), shares
@@ -654,6 +669,7 @@ def test_reporter_can_read_but_not_write(pg18_server: Any, base: Connection) -> 
     assert {"raw_data", "analytics_dev"} <= schemas, schemas
 
 
+@pytest.mark.slow  # generates and loads the data at scale 2
 def test_scale_2_doubles_customers_orders_and_items(base: Connection, pg18_scale2: Connection) -> None:
     bad_totals = scalar(
         pg18_scale2,
@@ -667,13 +683,16 @@ def test_scale_2_doubles_customers_orders_and_items(base: Connection, pg18_scale
     # so their count only grows with them: about twice as many as at scale 1
     returned_lines = scalar(
         pg18_scale2,
-        "select count(*) from raw_data.order_items i join raw_data.orders o using (order_id) where o.status = 'returned'",
+        "select count(*) from raw_data.order_items i join raw_data.orders o using (order_id) where o.status = "
+        "'returned'",
     )
     assert returns == returned_lines > 0, (returns, returned_lines)
     *_, reviews_1, _ = row_counts(base)
     assert 1.7 < reviews / reviews_1 < 2.3, (reviews, reviews_1)
-    for rule in ("every line of every returned order is returned once, and only those",
-                 "a review follows an order of that customer that contains that product"):
+    for rule in (
+        "every line of every returned order is returned once, and only those",
+        "a review follows an order of that customer that contains that product",
+    ):
         offending = query(pg18_scale2, CONSISTENCY_RULES[rule] + " limit 5")
         assert not offending, f"scale 2, rule violated: {rule}; examples: {offending}"
 
@@ -705,8 +724,15 @@ def test_batch_adds_orders_for_the_next_day(pg18_batch: tuple[Connection, BatchR
     assert all(row[1] <= row[2] for row in rows), "updated_at >= order_date"
     assert all(row[3] is None for row in rows), "no campaign runs in 2025"
     assert {row[4] for row in rows} <= {"pending", "shipped", "cancelled"}, "a day-old order is not completed"
-    item_ids = [row[0] for row in query(conn, "select order_item_id from raw_data.order_items where order_item_id > %s order by 1", (max_item_id,))]
-    assert item_ids == list(range(max_item_id + 1, max_item_id + 1 + len(item_ids))) and item_ids, "consecutive item ids"
+    item_ids = [
+        row[0]
+        for row in query(
+            conn, "select order_item_id from raw_data.order_items where order_item_id > %s order by 1", (max_item_id,)
+        )
+    ]
+    assert item_ids == list(range(max_item_id + 1, max_item_id + 1 + len(item_ids))) and item_ids, (
+        "consecutive item ids"
+    )
     stray = scalar(
         conn,
         "select count(*) from raw_data.order_items i join raw_data.orders o using (order_id) "
@@ -759,7 +785,9 @@ def test_batch_changes_customer_segments_and_cities(pg18_batch: tuple[Connection
     segment_changes = {key for key, (old, new) in changed.items() if old[2] != new[2]}
     city_changes = {key for key, (old, new) in changed.items() if old[0] != new[0]}
     assert len(segment_changes) == 25 and not segment_changes & city_changes, (segment_changes, city_changes)
-    assert city_changes == CITY_ONLY_CUSTOMERS, f"the city-only moves are {city_changes}: update lesson 06 and this test"
+    assert city_changes == CITY_ONLY_CUSTOMERS, (
+        f"the city-only moves are {city_changes}: update lesson 06 and this test"
+    )
     for customer_id, ((_, old_state, _, _), (_, new_state, _, updated_at)) in changed.items():
         assert new_state == old_state, f"customer {customer_id} moved from {old_state} to {new_state}"
         assert updated_at.date() == NEXT_DAY, f"customer {customer_id} updated_at {updated_at}"

@@ -13,7 +13,7 @@ import nbformat  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from ecom_tutorial import charts, display, environment, lineage, notebooks  # noqa: E402
+from ecom_tutorial import charts, display, environment, learner_copies, lineage, notebooks  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +26,22 @@ def close_figures() -> None:
 
 
 def test_bar_chart_draws_one_bar_per_row_with_title_units_and_money_ticks() -> None:
-    data = pd.DataFrame({"category": ["Books", "Toys", "Electronics"], "revenue": [Decimal("1500.5"), Decimal("2500"), Decimal("12000000")]})
-    ax = charts.bar(data, "category", "revenue", title="Revenue per category", xlabel="Category", ylabel="Revenue ($)", money=True, annotate=True)
+    data = pd.DataFrame(
+        {
+            "category": ["Books", "Toys", "Electronics"],
+            "revenue": [Decimal("1500.5"), Decimal("2500"), Decimal("12000000")],
+        }
+    )
+    ax = charts.bar(
+        data,
+        "category",
+        "revenue",
+        title="Revenue per category",
+        xlabel="Category",
+        ylabel="Revenue ($)",
+        money=True,
+        annotate=True,
+    )
     assert ax.get_title() == "Revenue per category"
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("Category", "Revenue ($)")
     assert len(ax.patches) == 3
@@ -113,7 +127,9 @@ def test_require_ok_lists_each_failure_with_its_fix() -> None:
     table = pd.DataFrame(
         [environment._row("package dbt-core", "~=1.11.0", "1.12.0", False, "pip install 'dbt-core~=1.11.0'")]
     )
-    with pytest.raises(environment.EnvironmentCheckError, match=r"dbt-core: needs ~=1.11.0, found 1.12.0. Fix: pip install"):
+    with pytest.raises(
+        environment.EnvironmentCheckError, match=r"dbt-core: needs ~=1.11.0, found 1.12.0. Fix: pip install"
+    ):
         environment.require_ok(table)
     assert "FAIL" in environment.styled(table).to_html()
 
@@ -125,7 +141,9 @@ def test_show_file_finds_models_by_name_and_cuts_excerpts_by_text() -> None:
     whole = display.show_model("stg_ecommerce__orders").data
     assert whole.startswith("**`dbt_project/models/staging/stg_ecommerce__orders.sql`**")
     assert "```sql" in whole and "source('ecommerce', 'orders')" in whole
-    excerpt = display.show_file("models/staging/_stg_ecommerce__sources.yml", start="- name: orders", end="- name: order_date").data
+    excerpt = display.show_file(
+        "models/staging/_stg_ecommerce__sources.yml", start="- name: orders", end="- name: order_date"
+    ).data
     assert "```yaml" in excerpt
     body = excerpt.split("```yaml\n")[1]
     assert body.startswith("      - name: orders") and "order_date" not in body and "relationships" in body
@@ -150,7 +168,10 @@ def test_docs_blocks_render_as_markdown() -> None:
 
 def _solution_notebook() -> nbformat.NotebookNode:
     code = nbformat.v4.new_code_cell
-    solution = code('# Exercise 01.1: one row per status\nanswer = """\nselect status, count(*) as order_count\nfrom raw_data.orders\ngroup by 1\n"""')
+    solution = code(
+        '# Exercise 01.1: one row per status\nanswer = """\n'
+        'select status, count(*) as order_count\nfrom raw_data.orders\ngroup by 1\n"""'
+    )
     solution.metadata["tags"] = ["solution"]
     explanation = nbformat.v4.new_markdown_cell("The solution, explained.")
     explanation.metadata["tags"] = ["solution"]
@@ -161,7 +182,7 @@ def _solution_notebook() -> nbformat.NotebookNode:
 
 
 def test_learner_copy_stubs_solutions_drops_explanations_and_strips_outputs() -> None:
-    copy = notebooks.learner_copy(_solution_notebook(), "01_sources.ipynb")
+    copy = learner_copies.learner_copy(_solution_notebook(), "01_sources.ipynb")
     assert [c.cell_type for c in copy.cells] == ["markdown", "code", "code"]
     stub = copy.cells[1]
     assert stub.source == "# Exercise 01.1: one row per status\nanswer = ...  # your SQL here"
@@ -171,8 +192,11 @@ def test_learner_copy_stubs_solutions_drops_explanations_and_strips_outputs() ->
 
 
 def test_stub_source_covers_several_names_and_code_without_assignment() -> None:
-    assert notebooks.stub_source("x = compute()\ny = 'select 1'") == "x = ...  # your code here\ny = ...  # your SQL here"
-    assert notebooks.stub_source("# do it\nprint(1)") == "# do it\n# Write your code here."
+    assert (
+        learner_copies.stub_source("x = compute()\ny = 'select 1'")
+        == "x = ...  # your code here\ny = ...  # your SQL here"
+    )
+    assert learner_copies.stub_source("# do it\nprint(1)") == "# do it\n# Write your code here."
 
 
 def test_resolve_accepts_numbers_and_names_and_says_what_exists() -> None:
@@ -204,7 +228,13 @@ def test_lineage_graph_layers_flow_left_to_right_and_selection_uses_dbt() -> Non
         assert graph.nodes[parent]["layer"] <= graph.nodes[child]["layer"], (parent, child)
     upstream = lineage.lineage_graph("+customer_analytics")
     labels = {data["label"] for _, data in upstream.nodes(data=True)}
-    assert {"ecommerce.customers", "stg_ecommerce__orders", "int_customers__orders_agg", "dim_customers", "customer_analytics"} <= labels
+    assert {
+        "ecommerce.customers",
+        "stg_ecommerce__orders",
+        "int_customers__orders_agg",
+        "dim_customers",
+        "customer_analytics",
+    } <= labels
     assert "product_performance" not in labels
     ax = lineage.draw_lineage(graph=upstream, title="t", highlight="customer_analytics")
     assert ax.get_title() == "t"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-
 import yaml
-
 from conftest import REPO
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())

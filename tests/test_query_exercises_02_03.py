@@ -6,7 +6,7 @@ is recognised in SQL written differently from that example.)"""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from conftest import notebook_solutions
@@ -131,7 +131,8 @@ def test_03_1_the_row_order_is_checked(lenient: None, capsys: pytest.CaptureFixt
 def test_02_1_a_join_to_the_order_lines_is_recognised_whatever_else_is_wrong(
     lenient: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """No status filter AND the order lines joined: the result matches no mistake's result, the SQL shows the fan-out."""
+    """No status filter AND the order lines joined: the result matches no mistake's result, the SQL shows the
+    fan-out."""
     answer = """
         select customers.customer_segment, count(*) as orders, round(avg(orders.order_total), 2) as average_order_value
         from stg_ecommerce__orders as orders
@@ -175,7 +176,9 @@ def test_03_1_lifetime_value_recomputed_without_the_revenue_filter_is_recognised
     verdict, out = feedback("03.1", answer, capsys)
     assert verdict is False and "💡 You re-computed lifetime value from the orders" in out, out
     # the same re-computation with the filter is right: no mistake to report
-    filtered = answer.replace("group by customer_id", "where order_status not in ('cancelled', 'returned')\n group by customer_id")
+    filtered = answer.replace(
+        "group by customer_id", "where order_status not in ('cancelled', 'returned')\n group by customer_id"
+    )
     verdict, out = feedback("03.1", filtered, capsys)
     assert verdict is True, out
 

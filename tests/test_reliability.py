@@ -17,14 +17,14 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import psycopg2
 import pytest
-
 from conftest import CLI, REPO, dbt_target, isolated_database, run_cli, unique_name
+
 from ecom_tutorial import (
     DbtRunError,
     Settings,
@@ -58,6 +58,7 @@ def scratch(
         cur.execute(f"create database {name}")
     target = tmp_path / "target"
     target.mkdir()
+
     def model(alias: str, materialized: str, schema: str | None = None) -> dict[str, object]:
         return {"resource_type": "model", "alias": alias, "config": {"schema": schema, "materialized": materialized}}
 
@@ -117,7 +118,10 @@ def test_a_drop_takes_only_what_the_project_created(scratch):
     }
     assert "analytics_dev.learner_notes" in (report.kept_message() or "")
     assert _objects(conn, schemas) == [
-        "analytics_dev.learner_notes", "analytics_dev_audit.", "analytics_dev_mine.t", "learner_work.t",
+        "analytics_dev.learner_notes",
+        "analytics_dev_audit.",
+        "analytics_dev_mine.t",
+        "learner_work.t",
     ]
 
 
@@ -142,11 +146,16 @@ def test_a_drop_refuses_when_a_learner_object_depends_on_the_project(scratch):
 
 
 @pytest.mark.parametrize("schema", ["public", "analytics_dev"])
-def test_new_scale_and_reset_keep_a_learner_table_in_the_target_schema(schema, tmp_path):
-    """`public` was never the project's; analytics_dev is, but a learner put a table in it."""
+def test_new_scale_and_reset_keep_a_learner_table_in_the_target_schema(built_warehouse, schema, tmp_path):
+    """`public` was never the project's; analytics_dev is, but a learner put a table in it. (built_warehouse:
+    dbt's packages are installed, so that dbt can name the project's relations.)"""
     dbname = f"ecom_keep_{schema}"  # on the session's own embedded server
-    env = {"ECOM_DB_NAME": dbname, "ECOM_DB_SCHEMA": schema,
-           "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
+    env = {
+        "ECOM_DB_NAME": dbname,
+        "ECOM_DB_SCHEMA": schema,
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+    }
     assert run_cli("up", env=env).returncode == 0
     with isolated_database(dbname), connection() as conn, conn.cursor() as cur:
         cur.execute(f"create table {schema}.learner_notes (note text)")
@@ -184,8 +193,15 @@ def learner_on_server(local_pg: dict[str, object], prefix: str, *, owns_database
     with admin.cursor() as cur:
         cur.execute(f'create role "{role}" login nosuperuser nocreaterole nocreatedb')
         cur.execute(f'create database "{dbname}"' + (f' owner "{role}"' if owns_database else ""))
-    env = {"ECOM_DB_MODE": "server", "ECOM_DB_HOST": str(local_pg["host"]), "ECOM_DB_PORT": str(local_pg["port"]),
-           "ECOM_DB_USER": role, "ECOM_DB_PASSWORD": "", "ECOM_DB_NAME": dbname, "ECOM_REPORTER_ROLE": reporter}
+    env = {
+        "ECOM_DB_MODE": "server",
+        "ECOM_DB_HOST": str(local_pg["host"]),
+        "ECOM_DB_PORT": str(local_pg["port"]),
+        "ECOM_DB_USER": role,
+        "ECOM_DB_PASSWORD": "",
+        "ECOM_DB_NAME": dbname,
+        "ECOM_REPORTER_ROLE": reporter,
+    }
     try:
         yield env
     finally:
@@ -262,6 +278,7 @@ def private_folders(tmp_path: Path) -> tuple[Path, list[Path]]:
 
 
 @root_only
+@pytest.mark.slow  # a second embedded server, started and stopped
 def test_as_root_the_server_starts_without_opening_folders_to_others(private_folders):
     pgdata, parents = private_folders
     env = {"ECOM_PGDATA": str(pgdata), "ECOM_DB_NAME": "ecom_root_test"}
@@ -277,7 +294,11 @@ def test_as_root_the_server_starts_without_opening_folders_to_others(private_fol
         assert mode & 0o707 == 0o700, f"{folder}: owner and others keep their rights, not {mode:o}"
         # the group bits of the mode now show the ACL mask; the owning group itself still has nothing
         assert _acl(folder) == {
-            "user::rwx", "group::---", "other::---", "user:embedded_postgres:--x", "mask::--x",
+            "user::rwx",
+            "group::---",
+            "other::---",
+            "user:embedded_postgres:--x",
+            "mask::--x",
         }, folder
 
 
@@ -388,14 +409,20 @@ def _waiting(key: int) -> int:
 def test_runs_at_once_wait_for_each_other_and_say_for_whom(built_warehouse, tmp_path):
     settings = load_settings()
     commands = [["dbt", "--", "run", "-s", "dim_products"], ["dbt", "--", "run", "-s", "dim_products"], ["up"]]
-    own_folders = [{"DBT_TARGET_PATH": str(tmp_path / f"target{i}"), "DBT_LOG_PATH": str(tmp_path / f"logs{i}")}
-                   for i in range(len(commands))]
+    own_folders = [
+        {"DBT_TARGET_PATH": str(tmp_path / f"target{i}"), "DBT_LOG_PATH": str(tmp_path / f"logs{i}")}
+        for i in range(len(commands))
+    ]
     with locks.run_lock(connection_info(settings), settings, "the test holding the lock"):
         runs = [
             subprocess.Popen(
-                [*CLI, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **folders}
+                [*CLI, *command],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, **folders},
             )
-            for command, folders in zip(commands, own_folders)
+            for command, folders in zip(commands, own_folders, strict=False)
         ]
         deadline = time.monotonic() + 600  # a guard against hanging, not a speed limit
         while _waiting(locks.lock_key(settings)) < len(runs):  # until each run has started and waits
@@ -403,7 +430,7 @@ def test_runs_at_once_wait_for_each_other_and_say_for_whom(built_warehouse, tmp_
             assert not finished and time.monotonic() < deadline, finished
             time.sleep(0.2)
     outputs = [run.communicate(timeout=600) for run in runs]
-    for run, (_, err) in zip(runs, outputs):
+    for run, (_, err) in zip(runs, outputs, strict=False):
         assert run.returncode == 0, err
         assert "Another run is using schema 'analytics_dev'" in err, err
         assert f"ecom-tutorial pid {os.getpid()}: the test holding the lock" in err, err
@@ -462,7 +489,7 @@ def test_up_scale_out_of_range(scale):
     ("args", "message"),
     [(["frobnicate"], "No such command 'frobnicate'."), (["run-operation"], "Missing argument 'MACRO'.")],
 )
-def test_dbt_usage_errors_are_passed_through(args, message, tmp_path):
+def test_dbt_usage_errors_are_passed_through(built_warehouse, args, message, tmp_path):
     result = run_cli("dbt", "--", *args, env={"DBT_TARGET_PATH": str(tmp_path / "target")})
     assert result.returncode != 0
     assert message in result.stderr and "Usage: ecom-tutorial dbt --" in result.stderr

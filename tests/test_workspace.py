@@ -4,24 +4,25 @@ And a learner's notebook is never overwritten by `ecom-tutorial exercises` witho
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import nbformat
 import pytest
+from conftest import copy_of_the_project, dbt_target
 
 import ecom_tutorial
-from conftest import copy_of_the_project, dbt_target
-from ecom_tutorial import cli, notebooks, ownership, workspace
+from ecom_tutorial import cli, learner_copies, ownership, workspace
 from ecom_tutorial.settings import load_settings
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The package pointed at a fresh copy of the dbt project, with its own dbt target folder."""
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """The package pointed at a fresh copy of the dbt project, with its own dbt target folder (parsed for
+    the tests that run dbt: those on the built warehouse)."""
     copy_of_the_project(tmp_path / "checkout")
     monkeypatch.setenv("ECOM_PROJECT_DIR", str(tmp_path / "checkout"))
-    with dbt_target(tmp_path / "target"):
+    with dbt_target(tmp_path / "target", parsed="built_warehouse" in request.fixturenames):
         yield tmp_path / "checkout" / "dbt_project"
 
 
@@ -118,7 +119,10 @@ def test_a_missing_ref_is_found_on_its_line_and_set_aside_broken_recovers(projec
     )
     message = parse_error()
     assert "depends on a node named 'stg_ecommerce__order' which was not found" in message
-    assert "models/workspace/my_counts.sql, line 2 (in dbt_project/): `ref('stg_ecommerce__order')` names a model" in message
+    assert (
+        "models/workspace/my_counts.sql, line 2 (in dbt_project/): `ref('stg_ecommerce__order')` names a model"
+        in message
+    )
     moved = workspace.set_aside_broken()
     assert [item.name for item in moved] == ["my_counts.sql.set-aside"]
     assert workspace.set_aside_broken() == []  # nothing left to set aside
@@ -127,7 +131,9 @@ def test_a_missing_ref_is_found_on_its_line_and_set_aside_broken_recovers(projec
 @pytest.mark.usefixtures("built_warehouse")
 def test_a_unit_test_that_does_not_mock_an_input_gets_advice_about_given(project: Path) -> None:
     """dbt reports a unit test's unmocked input as a missing node: the advice must not say the model is missing."""
-    workspace.write("models/workspace/my_order_count.sql", "select count(*) as orders from {{ ref('stg_ecommerce__orders') }}")
+    workspace.write(
+        "models/workspace/my_order_count.sql", "select count(*) as orders from {{ ref('stg_ecommerce__orders') }}"
+    )
     workspace.write(
         "models/workspace/_my_order_count.yml",
         """
@@ -189,30 +195,37 @@ def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "notebooks"
 
 
-def test_regenerating_keeps_a_learner_notebook_with_the_learners_work(course: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_regenerating_keeps_a_learner_notebook_with_the_learners_work(
+    course: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     learner = course / "01_lesson.ipynb"
-    assert notebooks.sync_learner_copies() == [f"{learner}: differs from what its solution notebook generates (run `ecom-tutorial exercises`)"]
+    assert learner_copies.sync_learner_copies() == [
+        f"{learner}: differs from what its solution notebook generates (run `ecom-tutorial exercises`)"
+    ]
     untouched = learner.read_text()
     assert "answer = ...  # your SQL here" in untouched
 
     nbformat.write(_lesson("A new paragraph."), course / "solutions" / "01_lesson.ipynb")
-    notebooks.sync_learner_copies()  # an untouched copy follows its solution
+    learner_copies.sync_learner_copies()  # an untouched copy follows its solution
     assert "A new paragraph." in learner.read_text()
 
     mine = learner.read_text().replace("answer = ...  # your SQL here", "answer = 'select 2 as x'  # mine")
     learner.write_text(mine)
     nbformat.write(_lesson("A new paragraph.", "Another one."), course / "solutions" / "01_lesson.ipynb")
-    with pytest.raises(notebooks.LearnerWorkError, match=r"Not replaced, because they hold changes of yours: .*01_lesson.ipynb.*--force"):
-        notebooks.sync_learner_copies()
+    with pytest.raises(
+        learner_copies.LearnerWorkError,
+        match=r"Not replaced, because they hold changes of yours: .*01_lesson.ipynb.*--force",
+    ):
+        learner_copies.sync_learner_copies()
     assert learner.read_text() == mine and not list(course.glob("*.bak"))
     assert cli.main(["exercises"]) == 1 and "--force" in capsys.readouterr().err
 
-    written = notebooks.sync_learner_copies(force=True)
+    written = learner_copies.sync_learner_copies(force=True)
     (backup,) = course.glob("01_lesson.ipynb.*.bak")
     assert backup.read_text() == mine
     assert f"{learner}: your version is kept as {backup.name}" in written
     assert "Another one." in learner.read_text() and "select 2" not in learner.read_text()
-    assert notebooks.sync_learner_copies(check_only=True) == []
+    assert learner_copies.sync_learner_copies(check_only=True) == []
 
 
 def test_regenerating_never_touches_the_learners_workspace_files(course: Path) -> None:
@@ -221,7 +234,7 @@ def test_regenerating_never_touches_the_learners_workspace_files(course: Path) -
     mine = course.parent / "dbt_project" / "models" / "workspace" / "my_model.sql"
     mine.parent.mkdir(parents=True)
     mine.write_text("select 1 as mine\n")
-    notebooks.sync_learner_copies()
-    notebooks.sync_learner_copies(force=True)
+    learner_copies.sync_learner_copies()
+    learner_copies.sync_learner_copies(force=True)
     assert mine.read_text() == "select 1 as mine\n"
     assert [path.name for path in mine.parent.iterdir()] == ["my_model.sql"]

@@ -135,10 +135,14 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-install", action="store_true",
-                        help="skip the venv and pip steps: run the scratch copy with this Python's packages")
-    parser.add_argument("--include-untracked", action="store_true",
-                        help="also copy files git does not track yet (not ignored ones)")
+    parser.add_argument(
+        "--no-install",
+        action="store_true",
+        help="skip the venv and pip steps: run the scratch copy with this Python's packages",
+    )
+    parser.add_argument(
+        "--include-untracked", action="store_true", help="also copy files git does not track yet (not ignored ones)"
+    )
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and leave nothing running")
     args = parser.parse_args(argv)
@@ -165,12 +169,17 @@ def main(argv: list[str] | None = None) -> int:
         output = build.stdout + build.stderr
         summary = re.search(r"dbt build: (PASS=\d+ WARN=(\d+) ERROR=(\d+) SKIP=(\d+)[^\n]*TOTAL=\d+)", output)
         checks.append(Check("quick start exits 0", build.returncode == 0, f"{build_seconds:.0f} s"))
-        checks.append(Check(
-            "dbt build all green, zero warnings",
-            bool(summary) and summary.group(2) == "0" and summary.group(3) == "0" and summary.group(4) == "0"
-            and "warning(s):" not in output,
-            summary.group(1) if summary else "no dbt build summary in the output",
-        ))
+        checks.append(
+            Check(
+                "dbt build all green, zero warnings",
+                bool(summary)
+                and summary.group(2) == "0"
+                and summary.group(3) == "0"
+                and summary.group(4) == "0"
+                and "warning(s):" not in output,
+                summary.group(1) if summary else "no dbt build summary in the output",
+            )
+        )
 
         run_results = scratch / "dbt_project" / "target" / "run_results.json"
         if run_results.exists():
@@ -181,11 +190,18 @@ def main(argv: list[str] | None = None) -> int:
                 kind = result["unique_id"].split(".")[0]
                 if kind in kinds:
                     kinds[kind] += 1
-            checks.append(Check(f"at least {MIN_DATA_TESTS} data tests, all passing",
-                                kinds["test"] >= MIN_DATA_TESTS and not bad,
-                                f"{kinds['test']} data tests, {kinds['unit_test']} unit tests, not passing: {bad[:5]}"))
-            checks.append(Check("unit tests ran and passed", kinds["unit_test"] > 0 and not bad,
-                                f"{kinds['unit_test']} unit tests"))
+            checks.append(
+                Check(
+                    f"at least {MIN_DATA_TESTS} data tests, all passing",
+                    kinds["test"] >= MIN_DATA_TESTS and not bad,
+                    f"{kinds['test']} data tests, {kinds['unit_test']} unit tests, not passing: {bad[:5]}",
+                )
+            )
+            checks.append(
+                Check(
+                    "unit tests ran and passed", kinds["unit_test"] > 0 and not bad, f"{kinds['unit_test']} unit tests"
+                )
+            )
         else:
             checks.append(Check("dbt wrote run_results.json", False, str(run_results)))
 
@@ -209,8 +225,13 @@ def main(argv: list[str] | None = None) -> int:
                 "marketing_attribution": 10,
             }
             wrong = {k: (counts.get(k), v) for k, v in expected.items() if counts.get(k) != v}
-            checks.append(Check("row counts of raw tables and marts", not wrong,
-                                f"{len(expected)} tables checked" + (f"; (found, expected): {wrong}" if wrong else "")))
+            checks.append(
+                Check(
+                    "row counts of raw tables and marts",
+                    not wrong,
+                    f"{len(expected)} tables checked" + (f"; (found, expected): {wrong}" if wrong else ""),
+                )
+            )
         else:
             checks.append(Check("row counts of raw tables and marts", False, counted.stderr[-500:]))
 
@@ -221,8 +242,13 @@ def main(argv: list[str] | None = None) -> int:
         catalog_nodes = 0
         if "catalog.json" in files:
             catalog_nodes = len(json.loads((folder / "catalog.json").read_text())["nodes"])
-        checks.append(Check("docs site generated", docs.returncode == 0 and len(files) == 3 and catalog_nodes > 0,
-                            f"{files} in {folder}, {catalog_nodes} catalog nodes, {docs_seconds:.0f} s"))
+        checks.append(
+            Check(
+                "docs site generated",
+                docs.returncode == 0 and len(files) == 3 and catalog_nodes > 0,
+                f"{files} in {folder}, {catalog_nodes} catalog nodes, {docs_seconds:.0f} s",
+            )
+        )
     finally:
         # never leave a server running, even with --keep
         run(f"{prefix} -m ecom_tutorial.cli down", scratch, env, "stop the embedded server", timeout=120)
