@@ -371,6 +371,25 @@ def package_on_a_project_copy(folder: Path) -> Iterator[Path]:
             exercises.configure(None)
 
 
+@pytest.fixture(scope="module")
+def project(
+    built_warehouse: object, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Path]:
+    """The package pointed at a copy of the dbt project (its own workspace and dbt target folder) for the
+    module's tests (`package_on_a_project_copy`); yields the copy's dbt_project/."""
+    with package_on_a_project_copy(tmp_path_factory.mktemp(request.module.__name__)) as dbt_project:
+        yield dbt_project
+
+
+def verdict_of(exercise_id: str, capsys: pytest.CaptureFixture[str]) -> tuple[Any, str]:
+    """`check(exercise_id)` on what is built now: its verdict, and what it printed (only that)."""
+    from ecom_tutorial.exercises import check
+
+    capsys.readouterr()
+    verdict = check(exercise_id, None)
+    return verdict, capsys.readouterr().out
+
+
 def only_in_the_workspace(files: dict[str, str]) -> None:
     """Empty the learner's workspace, then write these files (path relative to dbt_project/ -> text) into it."""
     from ecom_tutorial import workspace

@@ -3,15 +3,15 @@ dbt in a copy of the project, and rejects a wrong build of each kind with feedba
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import (
     build_in_the_workspace,
     dbt_target,
-    package_on_a_project_copy,
     solution_changed,
+    verdict_of,
 )
 
 import ecom_tutorial
@@ -27,13 +27,6 @@ SELECTIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def project(built_warehouse: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The package pointed at a copy of the dbt project (its own workspace and dbt target folder)."""
-    with package_on_a_project_copy(tmp_path_factory.mktemp("build-checks")) as dbt_project:
-        yield dbt_project
-
-
 def build(exercise_id: str, files: Files) -> ecom_tutorial.DbtResult:
     """An empty workspace, then these files, then `dbt build` of the exercise's models (a failure is kept)."""
     return build_in_the_workspace(files, SELECTIONS[exercise_id])
@@ -41,9 +34,7 @@ def build(exercise_id: str, files: Files) -> ecom_tutorial.DbtResult:
 
 def checked(exercise_id: str, files: Files, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
     build(exercise_id, files)
-    capsys.readouterr()
-    verdict = check(exercise_id, None)
-    return verdict, capsys.readouterr().out
+    return verdict_of(exercise_id, capsys)
 
 
 def changed(exercise_id: str, file_name: str, old: str, new: str) -> Files:

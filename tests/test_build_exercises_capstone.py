@@ -4,11 +4,11 @@ cause and never shows the solution."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import dbt_target, only_in_the_workspace, package_on_a_project_copy
+from conftest import dbt_target, only_in_the_workspace, verdict_of
 
 import ecom_tutorial
 from ecom_tutorial import exercises, workspace
@@ -24,13 +24,6 @@ RANKING = """
     from category_returns
     order by {order_by}
 """
-
-
-@pytest.fixture(scope="module")
-def project(built_warehouse: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The package pointed at a copy of the dbt project (its own workspace and dbt target folder)."""
-    with package_on_a_project_copy(tmp_path_factory.mktemp("capstone")) as dbt_project:
-        yield dbt_project
 
 
 def solution_up_to(step: str) -> Files:
@@ -60,9 +53,7 @@ def build(step: str, files: Files, freshness: bool = True) -> None:
 
 def checked(step: str, files: Files, capsys: pytest.CaptureFixture[str], freshness: bool = True) -> tuple[bool, str]:
     build(step, files, freshness)
-    capsys.readouterr()
-    verdict = check(step, None)
-    return verdict, capsys.readouterr().out
+    return verdict_of(step, capsys)
 
 
 def changed(step: str, file_name: str, old: str, new: str) -> Files:

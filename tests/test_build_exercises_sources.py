@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import dbt_target, only_in_the_workspace, package_on_a_project_copy
+from conftest import dbt_target, only_in_the_workspace
 
 import ecom_tutorial
 from ecom_tutorial.exercises import check
@@ -21,13 +21,6 @@ EXERCISE = "01.4"
 SOURCE = "reviews.product_reviews"
 FRESHNESS = ["source", "freshness", "--select", "source:reviews"]
 TEST = ["test", "--select", "source:reviews"]
-
-
-@pytest.fixture(scope="module")
-def project(built_warehouse: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The package pointed at a copy of the dbt project (its own workspace)."""
-    with package_on_a_project_copy(tmp_path_factory.mktemp("build-sources")) as dbt_project:
-        yield dbt_project
 
 
 @pytest.fixture

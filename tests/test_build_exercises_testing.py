@@ -6,15 +6,15 @@ And the query exercise 09.1, once the lesson has repaired the data: an empty res
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import (
     build_in_the_workspace,
     notebook_solutions,
-    package_on_a_project_copy,
     solution_changed,
+    verdict_of,
 )
 
 import ecom_tutorial
@@ -31,13 +31,6 @@ SELECTIONS = {
 SOLUTION_SNIPPETS = ("ordered_at < ", "when units <= 5", "min(date_key)", "as lifetime_revenue")
 
 
-@pytest.fixture(scope="module")
-def project(built_warehouse: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The package pointed at a copy of the dbt project (its own workspace and dbt target folder)."""
-    with package_on_a_project_copy(tmp_path_factory.mktemp("build-exercises-testing")) as dbt_project:
-        yield dbt_project
-
-
 def build(exercise_id: str, files: Files) -> ecom_tutorial.DbtResult:
     """An empty workspace, then these files, then `dbt build` of the exercise's nodes (a failure is kept)."""
     return build_in_the_workspace(files, SELECTIONS[exercise_id])
@@ -45,9 +38,7 @@ def build(exercise_id: str, files: Files) -> ecom_tutorial.DbtResult:
 
 def checked(exercise_id: str, files: Files, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
     build(exercise_id, files)
-    capsys.readouterr()
-    verdict = check(exercise_id, None)
-    out = capsys.readouterr().out
+    verdict, out = verdict_of(exercise_id, capsys)
     for snippet in SOLUTION_SNIPPETS:
         assert snippet not in out, f"the feedback shows the solution ({snippet!r}):\n{out}"
     return verdict, out
