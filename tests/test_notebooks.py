@@ -229,7 +229,7 @@ def _run_learner_copy(path: Path, learner_project: Path) -> Path:
         patch.setenv("ECOM_PROJECT_DIR", str(learner_project))
         try:
             run = notebooks.execute_notebook(
-                notebooks.learner_path(path),
+                learner_copies.learner_path(path),
                 destination=notebooks.output_dir() / "learner",
                 parameters={"strict_exercises": False},
                 html=False,
