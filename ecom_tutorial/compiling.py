@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .errors import NothingCompiledError
 from .runner import DbtResult, run_dbt
 
 
@@ -43,7 +44,7 @@ def compiled_sql(model: str, *, full_refresh: bool = False) -> str:
     result = run_dbt(["compile", "--select", model, *flags], progress=False)
     found = compiled_node(result, lambda name: name == model)
     if found is None:
-        raise ValueError(f"dbt compiled no node named {model!r}: check the spelling of the model name.")
+        raise NothingCompiledError(f"dbt compiled no node named {model!r}: check the spelling of the model name.")
     return found[1]
 
 
@@ -56,5 +57,5 @@ def compile_inline(sql: str, vars: dict[str, Any] | None = None, *, introspect: 
     result = run_dbt(["compile", *flags, "--inline", sql], vars=vars, progress=False)
     found = compiled_node(result, lambda name: True)
     if found is None:
-        raise ValueError("dbt compiled nothing from this SQL: is it a single SELECT?")
+        raise NothingCompiledError("dbt compiled nothing from this SQL: is it a single SELECT?")
     return found[1]

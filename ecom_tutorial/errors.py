@@ -41,3 +41,7 @@ class DbtRunError(EcomTutorialError):
     def __init__(self, message: str, failures: list[tuple[str, str]] | None = None):
         super().__init__(message)
         self.failures = failures or []
+
+
+class NothingCompiledError(EcomTutorialError, ValueError):
+    """dbt compiled no SQL for what was asked (a model name misspelt, a snippet that is no SELECT)."""

@@ -46,8 +46,8 @@ def _reporter_note(
             return None
     return (
         f"No read-only role {role!r}: user {info.user!r} may not create roles on this server, so the course "
-        "goes without it (only BI tools log in as it; the marts' grant hooks skip it). To have it, ask the "
-        f"server's admin: `create role {role} login password '{role}';`, then run `ecom-tutorial up` again."
+        "goes without it (a group role for BI tools' logins; the marts' grant hooks skip it). To have it, ask "
+        f"the server's admin: `create role {role} nologin;`, then run `ecom-tutorial up` again."
     )
 
 

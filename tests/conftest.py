@@ -167,7 +167,7 @@ def server_database(
         with admin.cursor() as cur:
             cur.execute(f'create database "{name}"')
             # the read-only role the marts' hooks grant to (roles are cluster-wide: one per database)
-            cur.execute(f'create role "{reporter}" login password %s', (reporter,))
+            cur.execute(f'create role "{reporter}" nologin')
     finally:
         admin.close()
 

@@ -656,17 +656,36 @@ def test_identical_batch_on_postgres_15_and_18(
     assert pg15_run.after_once == pg18_run.after_once
 
 
-def test_reporter_can_read_but_not_write(pg18_server: Any, base: Connection) -> None:
-    uri = pg18_server.get_uri("mock_base").replace("postgres:@", "reporter:reporter@", 1)
-    conn = connect(uri)
-    try:
-        assert scalar(conn, "select count(*) from raw_data.orders") == 50_000
-        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-            query(conn, "delete from raw_data.orders where order_id = 1 returning order_id")
-    finally:
-        conn.close()
+def test_reporter_is_a_group_role_that_reads_only_the_projects_schemas(pg18_server: Any, base: Connection) -> None:
+    """init-db.sql's read-only role has no login, so no password in the repository; it reads the raw data, writes
+    nothing, and what the loading user creates later outside the project's schemas stays closed to it (default
+    privileges only IN SCHEMA raw_data and the target)."""
+    assert scalar(base, "select rolcanlogin from pg_roles where rolname = 'reporter'") is False
+    with pytest.raises(psycopg2.OperationalError, match="not permitted to log in"):
+        connect(pg18_server.get_uri("mock_base").replace("postgres:@", "reporter:reporter@", 1))
     schemas = {row[0] for row in query(base, "select schema_name from information_schema.schemata")}
     assert {"raw_data", "analytics_dev"} <= schemas, schemas
+
+    admin = connect(pg18_server.get_uri("mock_base"))
+    try:
+        with admin.cursor() as cur:
+            # created by the same user after init-db.sql: a new raw table, and a table of someone's own schema
+            # whose usage was even granted
+            cur.execute("create table raw_data.reporter_probe (x int); insert into raw_data.reporter_probe values (1)")
+            cur.execute("create schema reporter_probe; create table reporter_probe.notes (x int)")
+            cur.execute("grant usage on schema reporter_probe to reporter")
+            cur.execute("set role reporter")
+            cur.execute("select count(*) from raw_data.orders")
+            assert cur.fetchone() == (50_000,)
+            cur.execute("select count(*) from raw_data.reporter_probe")
+            assert cur.fetchone() == (1,), "a table created later in raw_data is readable (IN SCHEMA default)"
+        for sql in ("delete from raw_data.orders where order_id = 1", "select * from reporter_probe.notes"):
+            with admin.cursor() as cur, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cur.execute(sql)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute("reset role; drop schema reporter_probe cascade; drop table raw_data.reporter_probe")
+        admin.close()
 
 
 @pytest.mark.slow  # generates and loads the data at scale 2

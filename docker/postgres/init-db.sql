@@ -35,9 +35,11 @@ begin
 end
 $schemas$;
 
--- The read-only role: a login for BI tools and notebooks (its password is its name, tutorial
--- only). Roles belong to the whole server: a user who may not create roles (a learner on a
--- classroom server) goes without it, and the marts' grant hooks then skip their grants.
+-- The read-only role: a group role, without login and so without a password anywhere. A BI tool or
+-- an analyst logs in as their own role and is given it by the server's admin:
+--   create role alice login password '...';  grant reporter to alice;
+-- Roles belong to the whole server: a user who may not create roles (a learner on a classroom
+-- server) goes without it, and the marts' grant hooks then skip their grants.
 do $reporter$
 declare
     reporter text := coalesce(nullif(current_setting('ecom.reporter_role', true), ''), 'reporter');
@@ -45,7 +47,7 @@ declare
 begin
     if not exists (select from pg_catalog.pg_roles where rolname = reporter) then
         begin
-            execute format('create role %I login password %L', reporter, reporter);
+            execute format('create role %I nologin', reporter);
         exception
             when insufficient_privilege then
                 raise notice 'role % does not exist and % may not create it: no read-only role', reporter, current_user;
@@ -55,7 +57,8 @@ begin
         end;
     end if;
 
-    -- Read access to what exists now (schemas someone else created may not be ours to grant) ...
+    -- Read access to what exists now in the project's two schemas (a schema someone else created
+    -- may not be ours to grant) ...
     begin
         execute format('grant usage on schema raw_data, %I to %I', target, reporter);
         execute format('grant select on all tables in schema raw_data, %I to %I', target, reporter);
@@ -63,10 +66,13 @@ begin
         raise notice '% may not grant on the schemas raw_data and %: their owner can', current_user, target;
     end;
 
-    -- ... and to what the current user (the loader, dbt) creates later: the raw tables are dropped
-    -- and re-created on every load, and dbt creates its schemas, tables and views when it runs.
-    -- Default privileges apply to objects created by the role that runs this script.
-    execute format('alter default privileges grant usage on schemas to %I', reporter);
-    execute format('alter default privileges grant select on tables to %I', reporter);
+    -- ... and to the tables the current user (the loader, dbt) creates in them later: the raw tables
+    -- are dropped and re-created on every load. Only IN SCHEMA: default privileges without it would
+    -- cover every table this user ever creates, in any schema of the database, the project's or not
+    -- (earlier versions did that: revoked here). The schemas dbt creates get their grants from the
+    -- marts' hooks (macros/grant_hooks.sql).
+    execute format('alter default privileges revoke usage on schemas from %I', reporter);
+    execute format('alter default privileges revoke select on tables from %I', reporter);
+    execute format('alter default privileges in schema raw_data, %I grant select on tables to %I', target, reporter);
 end
 $reporter$;
