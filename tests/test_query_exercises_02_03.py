@@ -1,6 +1,6 @@
 """The query exercises of lessons 02 and 03 enforce what their text asks (the staging views, `{{ ref() }}`,
 the rounding, the row order), recognise typical mistakes by their cause in the SQL, and `hint()` goes a
-step deeper than the hint a failed check prints. (tests/test_exercises.py checks that each solution
+step deeper than the hint a failed check prints. (tests/test_exercise_checks.py checks that each solution
 passes and each mistake's own example is recognised; this file checks the requirements and that a cause
 is recognised in SQL written differently from that example.)"""
 

@@ -1,4 +1,4 @@
-"""dbt project, part 2: time series, marketing attribution, hooks, contracts, analyses, docs.
+"""The marts on one build: time series, marketing attribution, hooks, contracts, analyses, docs.
 
 One real database, one `dbt build`, asserted from many angles (build once, assert a lot):
 the fixture loads the mock data into its own database on 127.0.0.1:5432 (server mode: the Docker

@@ -192,7 +192,7 @@ def test_every_exercise_has_a_solution_in_a_notebook_and_every_lesson_two_exerci
 
 
 # Lessons 05-09 need the warehouse after the next-day batch (and 09.1 a bad row): their exercises
-# are checked in that state by tests/test_exercises_05_09.py, on a copy of the warehouse.
+# are checked in that state by tests/test_query_exercises_05_09.py, on a copy of the warehouse.
 # The "build it" exercises (build_checks.py) are checked on what dbt built: tests/test_build_checks.py.
 SOLVED = sorted(
     item for item in notebook_solutions().items() if item[0] < "05" and isinstance(exercises.get(item[0]), Exercise)

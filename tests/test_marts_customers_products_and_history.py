@@ -1,4 +1,5 @@
-"""dbt project, part 1: customer analytics, product performance, snapshots, the incremental fact.
+"""The marts on one build and the next day: customer analytics, product performance, snapshots,
+the incremental fact.
 
 One real database (on the 127.0.0.1:5432 server, in server mode: the Docker users' path), one
 story, asserted from many angles (build once, assert a lot), dbt run through ecom_tutorial.run_dbt:
