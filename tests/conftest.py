@@ -28,6 +28,7 @@ import psycopg2.extensions
 import pytest
 
 import ecom_tutorial
+from ecom_tutorial import queries
 
 REPO = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "ecom_tutorial.cli"]
@@ -114,6 +115,30 @@ def isolated_database(name: str) -> Iterator[None]:
         patch.setenv("ECOM_DB_NAME", name)
         patch.setenv("DBT_TARGET_PATH", str(target_for(os.environ)))
         yield
+
+
+def _on_the_maintenance_database(sql: str) -> None:
+    """Run `sql` (create/drop database) on the session server's `postgres` database, the pool released first:
+    pooled connections to a database block its copy and its drop."""
+    queries.engine().dispose()
+    conn = ecom_tutorial.connect(dbname="postgres", autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def clone_the_warehouse(name: str) -> None:
+    """Database `name` on the session server: a copy of the session's built warehouse, made anew (seconds, with
+    PostgreSQL's `create database ... template`) for tests that change data. Raises if PostgreSQL refuses."""
+    drop_the_clone(name)
+    _on_the_maintenance_database(f'create database "{name}" template "{ecom_tutorial.load_settings().db_name}"')
+
+
+def drop_the_clone(name: str) -> None:
+    """Drop the database `clone_the_warehouse` made, if it is there."""
+    _on_the_maintenance_database(f'drop database if exists "{name}" with (force)')
 
 
 def local_server_available() -> str | None:

@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    clone_the_warehouse,
     copy_of_the_project,
     dbt_target,
+    drop_the_clone,
     isolated_database,
     solution_changed,
 )
 
 import ecom_tutorial
-from ecom_tutorial import database, exercises, queries, workspace
+from ecom_tutorial import exercises, queries, workspace
 from ecom_tutorial.exercises import check
 from ecom_tutorial.mock_data import NEXT_DAY_BATCH_DATE
 from ecom_tutorial.solutions import solution_files
@@ -34,25 +36,13 @@ LAST_TOUCH = "campaign_last_touch"
 YESTERDAY = ["--full-refresh", "--vars", "{as_of_date: 2024-12-31}"]
 
 
-def _admin(info: database.ConnectionInfo) -> object:
-    return database.connect(info, dbname="postgres", autocommit=True)
-
-
 @pytest.fixture(scope="module")
 def project(built_warehouse: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A copy of the warehouse after the next-day batch (facts refreshed), and the package pointed at a copy of
     the dbt project whose workspace is empty."""
     folder = tmp_path_factory.mktemp("build-05-08")
     copy_of_the_project(folder / "checkout")
-    info = database.connection_info()
-    queries.engine().dispose()  # pooled connections to the template would block the copy
-    conn = _admin(info)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'drop database if exists "{COPY}" with (force)')
-            cur.execute(f'create database "{COPY}" template "{info.dbname}"')
-    finally:
-        conn.close()
+    clone_the_warehouse(COPY)
     try:
         with (
             isolated_database(COPY),
@@ -72,12 +62,7 @@ def project(built_warehouse: object, tmp_path_factory: pytest.TempPathFactory) -
                 exercises.configure(None)
                 queries.engine().dispose()
     finally:
-        conn = _admin(info)
-        try:
-            with conn.cursor() as cur:
-                cur.execute(f'drop database if exists "{COPY}" with (force)')
-        finally:
-            conn.close()
+        drop_the_clone(COPY)
 
 
 def _write(files: Files) -> None:

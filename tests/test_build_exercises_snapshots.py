@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    clone_the_warehouse,
     copy_of_the_project,
     dbt_target,
+    drop_the_clone,
     isolated_database,
     notebook_solutions,
 )
 
 import ecom_tutorial
-from ecom_tutorial import database, exercises, queries, workspace
+from ecom_tutorial import exercises, workspace
 from ecom_tutorial.exercises import check
 from ecom_tutorial.exercises.lesson_06 import PRICES_SNAPSHOT, products_before_the_batch
 from ecom_tutorial.solutions import solution_files
@@ -34,28 +36,6 @@ ONCE = "Your snapshot holds one version per product"
 Files = dict[str, str]
 
 
-def _clone_the_warehouse(info: database.ConnectionInfo) -> None:
-    """CLONE: a copy of the session's built warehouse (seconds, with PostgreSQL's template)."""
-    queries.engine().dispose()  # pooled connections to the template would block the copy
-    conn = database.connect(info, dbname="postgres", autocommit=True)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'drop database if exists "{CLONE}" with (force)')
-            cur.execute(f'create database "{CLONE}" template "{info.dbname}"')
-    finally:
-        conn.close()
-
-
-def _drop_the_clone(info: database.ConnectionInfo) -> None:
-    queries.engine().dispose()
-    conn = database.connect(info, dbname="postgres", autocommit=True)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'drop database if exists "{CLONE}" with (force)')
-    finally:
-        conn.close()
-
-
 def apply_the_batch() -> None:
     with ecom_tutorial.connection() as conn:
         ecom_tutorial.apply_next_day_batch(conn)
@@ -66,8 +46,7 @@ def lesson(built_warehouse: object, tmp_path_factory: pytest.TempPathFactory) ->
     """The clone as lesson 06 leaves it before its exercises, and a copy of the project pointed at it."""
     folder = tmp_path_factory.mktemp("build-snapshots")
     copy_of_the_project(folder / "checkout")
-    info = database.connection_info()
-    _clone_the_warehouse(info)
+    clone_the_warehouse(CLONE)
     try:
         with isolated_database(CLONE), pytest.MonkeyPatch.context() as patch, dbt_target(folder / "setup-target"):
             patch.setenv("ECOM_PROJECT_DIR", str(folder / "checkout"))
@@ -79,7 +58,7 @@ def lesson(built_warehouse: object, tmp_path_factory: pytest.TempPathFactory) ->
             finally:
                 exercises.configure(None)
     finally:
-        _drop_the_clone(info)
+        drop_the_clone(CLONE)
 
 
 @pytest.fixture

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg2
 import pytest
-from conftest import dbt_target, isolated_database, notebook_solutions
+from conftest import clone_the_warehouse, dbt_target, drop_the_clone, isolated_database, notebook_solutions
 
 import ecom_tutorial
-from ecom_tutorial import database, exercises, lineage, queries, warehouse
+from ecom_tutorial import exercises, lineage, queries, warehouse
 from ecom_tutorial.exercises import check
 
 LESSONS = ("05", "06", "07", "08", "09")
@@ -24,21 +25,14 @@ COPY = "ecom_exercises_05_09"
 BAD_ORDER_ID = -1  # as in notebooks/solutions/09_testing_and_docs.ipynb
 
 
-def _copy_warehouse(info: database.ConnectionInfo) -> bool:
+def _copy_warehouse() -> bool:
     """Clone the session's built warehouse into COPY (seconds); False if PostgreSQL refuses."""
-    queries.engine().dispose()  # pooled connections to the template would block the copy
-    conn = database.connect(info, dbname="postgres", autocommit=True)
     try:
-        with conn.cursor() as cur:
-            cur.execute(f'drop database if exists "{COPY}" with (force)')
-            try:
-                cur.execute(f'create database "{COPY}" template "{info.dbname}"')
-                return True
-            except Exception as exc:  # noqa: BLE001 - e.g. another session still uses the template
-                print(f"could not copy the warehouse ({exc}); building {COPY} from scratch instead")
-                return False
-    finally:
-        conn.close()
+        clone_the_warehouse(COPY)
+        return True
+    except psycopg2.Error as exc:  # e.g. another session still uses the template
+        print(f"could not copy the warehouse ({exc}); building {COPY} from scratch instead")
+        return False
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +43,7 @@ def lessons_state(
 
     dbt's target folder is the module's own: a concurrent run may be rewriting dbt_project/target.
     """
-    info = database.connection_info()
-    copied = _copy_warehouse(info)
+    copied = _copy_warehouse()
     with isolated_database(COPY), dbt_target(tmp_path_factory.mktemp("lessons_05_09") / "target"):
         if not copied:
             warehouse.build(progress=False)
@@ -76,12 +69,7 @@ def lessons_state(
         finally:
             exercises.configure(None)
             queries.engine().dispose()
-    conn = database.connect(info, dbname="postgres", autocommit=True)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'drop database if exists "{COPY}" with (force)')
-    finally:
-        conn.close()
+    drop_the_clone(COPY)
 
 
 def _answer(source: str, namespace: dict[str, Any]) -> object:
