@@ -13,6 +13,9 @@
 | ECOM_DBT_THREADS   | 4                               | dbt threads (1 or more)                                      |
 | ECOM_REPORTER_ROLE | reporter                        | the read-only role (created where allowed; dbt reads it too) |
 | ECOM_PROJECT_DIR   | the checkout this package is in | folder holding dbt_project/, docker/, profiles.yml           |
+| ECOM_LEARNER       | the operating system's user     | who `check()` records progress for (progress.py)             |
+| ECOM_PROGRESS_SCHEMA | course_progress               | schema of the progress table (kept by `reset`)               |
+| ECOM_CLASS_DIR     | <project>/class                 | the teacher's class folder: learners' settings and copies    |
 | DBT_TARGET_PATH    | target (in dbt_project/)        | dbt's own setting, honoured when reading its output          |
 
 The server-mode defaults match docker/docker-compose.yml, so `docker compose up -d` plus
@@ -30,6 +33,7 @@ from pathlib import Path
 from .errors import SettingsError
 
 DB_MODES = ("embedded", "server")
+DEFAULT_PROGRESS_SCHEMA = "course_progress"  # where check() records attempts (progress.py); a class shares it
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class Settings:
     dbt_threads: int
     project_dir: Path
     reporter_role: str = "reporter"
+    learner: str = ""
+    progress_schema: str = DEFAULT_PROGRESS_SCHEMA
+    class_dir: Path = Path("class")
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -77,8 +84,7 @@ class Settings:
     @property
     def owned_schemas(self) -> tuple[str, ...]:
         """The schemas this project creates or uses; `reset` drops in them only what it created (ownership.py)."""
-        suffixes = ("", "_staging", "_seeds", "_snapshots", "_workspace", "_audit", "_dbt_test__audit")
-        return ("raw_data",) + tuple(self.db_schema + suffix for suffix in suffixes)
+        return ("raw_data", *target_schemas(self.db_schema))
 
     @property
     def search_path(self) -> tuple[str, ...]:
@@ -86,6 +92,16 @@ class Settings:
         (the target first), not raw_data, which a lesson names on purpose. So `select * from
         customer_analytics` works for every learner, whatever ECOM_DB_SCHEMA says."""
         return tuple(schema for schema in self.owned_schemas if schema != "raw_data")
+
+
+# dbt's target schema and the companions its custom schemas get (`+schema:` in dbt_project.yml), the
+# package's workspace and audit schemas: every schema a target (a learner of a class) has.
+TARGET_SCHEMA_SUFFIXES = ("", "_staging", "_seeds", "_snapshots", "_workspace", "_audit", "_dbt_test__audit")
+
+
+def target_schemas(target: str) -> tuple[str, ...]:
+    """The schemas of the dbt target schema `target`: itself first, then its companions."""
+    return tuple(target + suffix for suffix in TARGET_SCHEMA_SUFFIXES)
 
 
 def _default_project_dir() -> Path:
@@ -144,4 +160,16 @@ def load_settings() -> Settings:
         dbt_threads=_int_setting("ECOM_DBT_THREADS", 4, minimum=1),
         project_dir=project_dir,
         reporter_role=env("ECOM_REPORTER_ROLE") or "reporter",
+        learner=env("ECOM_LEARNER") or _os_user(),
+        progress_schema=env("ECOM_PROGRESS_SCHEMA") or DEFAULT_PROGRESS_SCHEMA,
+        class_dir=Path(env("ECOM_CLASS_DIR") or project_dir / "class").expanduser().resolve(),
     )
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user with no name
+        return "learner"

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import progress
 from .comparison import _normalise, compare
-from .registry import Exercise, ExerciseError, get, is_strict
+from .registry import Exercise, ExerciseError, NotAttemptedError, get, is_strict
 from .sql_answers import (
     Answer,
     _AnswerDidNotRun,
@@ -37,6 +38,7 @@ class Verdict:
     """
 
     passed: bool
+    attempted: bool = True  # False: an untouched stub, nothing built yet (not recorded as an attempt)
 
     def __bool__(self) -> bool:
         return self.passed
@@ -57,8 +59,8 @@ def not_attempted(exercise: Any, what_to_do: str) -> Verdict:
     text = _report(exercise, [f"⏳ Not attempted yet: {what_to_do}."])
     print(text)
     if is_strict():
-        raise ExerciseError(text) from None
-    return Verdict(False)
+        raise NotAttemptedError(text) from None
+    return Verdict(False, attempted=False)
 
 
 def _fail(exercise: Any, lines: list[str]) -> Verdict:
@@ -201,10 +203,25 @@ def check(exercise_id: str, answer: Any) -> Verdict:
 
     Prints what is right and what differs (and the likely mistake); returns a Verdict, true if it
     matches. An untouched stub prints "not attempted yet". In strict mode a failure raises ExerciseError.
+    Every attempt is recorded (progress.py): the learner, the exercise, pass or fail, the time.
     """
     exercise = get(exercise_id)
+    try:
+        verdict = _verdict(exercise, answer)
+    except NotAttemptedError:
+        raise
+    except ExerciseError:
+        progress.record(exercise.id, passed=False)
+        raise
+    if verdict.attempted:
+        progress.record(exercise.id, passed=verdict.passed)
+    return verdict
+
+
+def _verdict(exercise: Any, answer: Any) -> Verdict:
+    """The verdict on `answer`, printed (check() without the recording)."""
     if not isinstance(exercise, Exercise):  # a "build it" exercise (build_checks.py): checks what dbt built
-        return Verdict(bool(exercise.check(answer)))
+        return exercise.check(answer)
     try:
         attempt = read_answer(answer, sql_required=not callable(exercise.expected))
     except _NotAttempted:

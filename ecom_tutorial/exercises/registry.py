@@ -31,6 +31,10 @@ class ExerciseError(EcomTutorialError):
     """Strict mode: an exercise was not attempted or its check failed."""
 
 
+class NotAttemptedError(ExerciseError):
+    """Strict mode: an exercise was not attempted (its stub untouched, nothing built)."""
+
+
 @dataclass(frozen=True)
 class Mistake:
     """A typical wrong answer and what to tell the learner who makes it.
