@@ -33,6 +33,7 @@ from typing import Any
 
 from .. import workspace
 from ..compiling import compiled_code
+from ..runner import RESULTS_HISTORY
 from ..settings import Settings, load_settings
 from ..solutions import starting_files
 from . import (
@@ -201,9 +202,10 @@ class BuildExercise:
     next_step: str = ""  # what `hint()` adds: a second, deeper step than the hint
     debugging: bool = False  # starts from broken files (solutions.starting_files): unchanged = not attempted
 
-    def check(self, answer: Any = None, settings: Settings | None = None) -> Verdict:
-        """Check what was built (`answer`, the notebook's build result, is not needed); print the verdict."""
-        return check_build(self, settings)
+    def check(self, answer: Any = None, settings: Settings | None = None, every_run: bool = False) -> Verdict:
+        """Check what was built (`answer`, the notebook's build result, is not needed); print the verdict.
+        `every_run`: each node's latest build of any command, not only the last command's (grading)."""
+        return check_build(self, settings, every_run)
 
 
 @dataclass
@@ -217,8 +219,12 @@ class _Built:
     command: str | None = None  # the last dbt command that wrote run results: "build", "run", "compile", ...
 
     @classmethod
-    def read(cls, target: Path) -> _Built:
-        def load(name: str) -> Any:
+    def read(cls, target: Path, every_run: bool = False) -> _Built:
+        """What dbt wrote in `target`. With `every_run`, each node's result is its latest of every command the
+        runner kept (runner.keep_run_results), not only the last command's: a class's grading reads every
+        exercise, each built by its own command."""
+
+        def load(name: str | Path) -> Any:
             try:
                 return json.loads((target / name).read_text(encoding="utf-8"))
             except (OSError, ValueError):
@@ -230,10 +236,13 @@ class _Built:
             for section in ("nodes", "sources", "unit_tests", "exposures")
             for unique_id, node in (manifest.get(section) or {}).items()
         }
-        run_results = load("run_results.json")
-        results = {item["unique_id"]: item for item in run_results.get("results", [])}
+        history = sorted((target / RESULTS_HISTORY).glob("*.json")) if every_run else []
+        results = {}
+        for run_results in [*map(load, history), load("run_results.json")]:  # oldest first: the latest wins
+            results.update({item["unique_id"]: item for item in run_results.get("results", [])})
         freshness = {item["unique_id"]: item for item in load("sources.json").get("results", [])}
-        return cls(nodes, results, freshness, (run_results.get("args") or {}).get("which"))
+        command = None if every_run else (run_results.get("args") or {}).get("which")
+        return cls(nodes, results, freshness, command)
 
     def tests_of(self, unique_id: str) -> list[dict[str, Any]]:
         """The generic tests declared on a model (attached to it) or on a source (depending on it alone)."""
@@ -616,10 +625,10 @@ def _attempted(exercise: BuildExercise, found: dict[str, dict[str, Any] | None],
     return any(found.values())
 
 
-def check_build(exercise: BuildExercise, settings: Settings | None = None) -> Verdict:
+def check_build(exercise: BuildExercise, settings: Settings | None = None, every_run: bool = False) -> Verdict:
     """Check each node of the exercise as built; print the verdict once; a true Verdict if everything is right."""
     settings = settings or load_settings()
-    built = _Built.read(settings.dbt_target_dir)
+    built = _Built.read(settings.dbt_target_dir, every_run)
     found = {check.unique_id: built.in_workspace(check) for check in exercise.models}
     if not _attempted(exercise, found, settings):
         names = ", ".join(check.where for check in exercise.models)

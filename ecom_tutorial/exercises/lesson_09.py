@@ -120,12 +120,12 @@ class _CheckedFurther(BuildExercise):
 
     further: Callable[[Settings], list[str]] | None = None
 
-    def check(self, answer: Any = None, settings: Settings | None = None) -> Verdict:
+    def check(self, answer: Any = None, settings: Settings | None = None, every_run: bool = False) -> Verdict:
         settings = settings or load_settings()
         verdict = io.StringIO()
         try:
             with contextlib.redirect_stdout(verdict):
-                passed = check_build(self, settings)
+                passed = check_build(self, settings, every_run)
         except ExerciseError:  # strict mode: the engine's verdict, shown as it wrote it
             print(verdict.getvalue(), end="")
             raise
