@@ -466,3 +466,35 @@ def channel_performance(
 ) -> Figure:
     """Two panels per channel: cost per acquisition ($) and ROI (%)."""
     return _cac_and_roi(data, label, None, title)
+
+
+def progress_heatmap(grid: pd.DataFrame, exercises: Sequence[str], ax: Axes | None = None) -> Axes:
+    """The class's progress (`progress.grid`): one row per learner, one column per exercise; green passed
+    (darker: more attempts needed), red not passed yet, blank not tried; each cell shows its ✓n / ✗n."""
+    cells = grid[list(exercises)]
+    # passed at attempt n -> n (1..), not passed after n attempts -> -n, not tried -> NaN
+    values = cells.apply(
+        lambda column: column.map(
+            lambda text: np.nan if not text else (float(text[1:]) if text.startswith("✓") else -float(text[1:]))
+        )
+    )
+    width = max(6.0, 0.45 * len(cells.columns) + 2)
+    ax = _axes(ax, figsize=(width, max(2.5, 0.35 * len(cells) + 1.5)))
+    limit = float(np.nanmax(np.abs(values.to_numpy()))) if values.notna().any().any() else 1.0
+    sns.heatmap(
+        values.astype(float),
+        ax=ax,
+        cmap="RdYlGn_r",
+        center=0,
+        vmin=-limit,
+        vmax=limit,
+        annot=cells.to_numpy(),
+        fmt="",
+        cbar=False,
+        linewidths=0.5,
+        linecolor="white",
+    )
+    ax.set_title("Class progress: ✓n passed at attempt n, ✗n not passed after n attempts")
+    ax.set_xlabel("exercise")
+    ax.set_ylabel("learner")
+    return ax

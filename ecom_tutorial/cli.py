@@ -7,8 +7,9 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from . import database, embedded_server, warehouse
+from . import database, embedded_server, mock_data, warehouse
 from .errors import EcomTutorialError
 from .mock_data import MAX_SCALE
 from .runner import DbtUsageError, failure_of, run_dbt
@@ -145,6 +146,134 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_progress(args: argparse.Namespace) -> int:
+    from . import progress
+
+    rows = progress.summary(progress.attempts())
+    if rows.empty:
+        print("No checks recorded yet: every `check(...)` in a notebook adds one.")
+        return 0
+    print(rows[["exercise_id", "result", "attempts", "minutes", "first_checked"]].to_string(index=False))
+    print(f"Passed {int(rows['passed'].sum())} of {len(rows)} exercise(s) tried.")
+    return 0
+
+
+def cmd_class_setup(args: argparse.Namespace) -> int:
+    from . import classroom
+
+    options = classroom.ClassOptions(args.statement_timeout, args.connection_limit, args.threads)
+    report = classroom.setup(classroom.read_roster(args.roster), _class_dir(args), options)
+    if report.added:
+        print(f"Added {len(report.added)} learner(s): {', '.join(report.added)}.")
+    if report.kept:
+        print(f"Already set up, left as they are: {', '.join(report.kept)}.")
+    print(f"Their settings files are in {_class_dir(args) / 'settings'} (mode 0600: keep them private).")
+    for note in report.notes:
+        print(f"Note: {note}")
+    return 0
+
+
+# `class reset` and `class remove`: what each does to a learner, asked before, and said after.
+_LEARNER_CHANGES = {
+    "reset": (
+        "empties {name}'s schemas and gives them a fresh copy of the course (the old one is archived)",
+        "{name} starts afresh",
+    ),
+    "remove": (
+        "drops {name}'s schemas and login and removes their settings file (their copy of the course is archived)",
+        "{name} is no longer in the class",
+    ),
+}
+
+
+def cmd_class_learner(args: argparse.Namespace) -> int:
+    from . import classroom
+
+    warning, done = (text.format(name=args.name) for text in _LEARNER_CHANGES[args.class_command])
+    if not args.yes:
+        print(f"This {warning}. Run again with --yes to go ahead.")
+        return 1
+    change = classroom.reset_learner if args.class_command == "reset" else classroom.remove_learner
+    archived = change(_class_dir(args), args.name)
+    print(done + (f"; their copy of the course is in {archived}." if archived else "."))
+    return 0
+
+
+def cmd_class_report(args: argparse.Namespace) -> int:
+    from . import class_report
+
+    grid = class_report.class_grid(_class_dir(args))
+    columns = class_report.tried_exercises(grid) + ["passed", "stuck longest"]
+    print(grid[columns].to_string())
+    if args.csv:
+        grid.to_csv(args.csv)
+        print(f"CSV: {args.csv}")
+    if args.png:
+        class_report.save_heatmap(grid, args.png)
+        print(f"Heatmap: {args.png}")
+    return 0
+
+
+def cmd_class_grade(args: argparse.Namespace) -> int:
+    from . import classroom, grading
+
+    grades = []
+    for learner in classroom.learners(_class_dir(args)):
+        grades += grading.grade_learner(learner)
+    table = grading.score_table(grades)
+    print(table.to_string(index=False))
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+        print(f"CSV: {args.csv}")
+    return 0
+
+
+def cmd_class_batch(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    with database.connection(database.connection_info(settings)) as conn:
+        mock_data.apply_next_day_batch(conn, settings)
+        last = mock_data.raw_data_state(conn).last_order_date
+    print(f"The next-day batch is applied to the class's raw data (last order date {last}).")
+    return 0
+
+
+def _class_dir(args: argparse.Namespace) -> Path:
+    return Path(args.class_dir).resolve() if args.class_dir else load_settings().class_dir
+
+
+def _add_class_commands(commands: argparse._SubParsersAction) -> None:
+    """`ecom-tutorial class ...`: the teacher's commands (classroom.py)."""
+    parser = commands.add_parser("class", help="A class on one server: setup, report, grade, reset, remove.")
+    subcommands = parser.add_subparsers(dest="class_command", required=True, metavar="CLASS_COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        sub = subcommands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        sub.add_argument("--class-dir", help="the class folder (default: $ECOM_CLASS_DIR, else class/ in the checkout)")
+        return sub
+
+    setup = add("setup", cmd_class_setup, "Create the course database and a login, schemas and settings per learner.")
+    setup.add_argument("--roster", required=True, type=Path, help="a file with one learner name per line")
+    setup.add_argument("--statement-timeout", default="5min", help="a learner's query stops after this (default 5min)")
+    setup.add_argument(
+        "--connection-limit", type=_whole_number(2, 100, 8), default=8, help="connections per learner (default 8)"
+    )
+    setup.add_argument("--threads", type=_whole_number(1, 16, 1), default=1, help="dbt threads per learner (default 1)")
+    for name, help_text in (
+        ("reset", "Rebuild one learner from scratch (their old copy is archived)."),
+        ("remove", "Take one learner out of the class (their copy is archived)."),
+    ):
+        sub = add(name, cmd_class_learner, help_text)
+        sub.add_argument("name", help="the learner's name")
+        sub.add_argument("--yes", action="store_true", help="do it without asking")
+    report = add("report", cmd_class_report, "Who passed which exercise, in how many attempts, and who is stuck.")
+    report.add_argument("--csv", type=Path, help="also write the grid as CSV")
+    report.add_argument("--png", type=Path, help="also draw it as a heatmap picture")
+    grade = add("grade", cmd_class_grade, "Run every build-it check on each learner's own models; print scores.")
+    grade.add_argument("--csv", type=Path, help="also write the scores as CSV")
+    add("batch", cmd_class_batch, "Apply lesson 05's next-day batch to the class's shared raw data.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ecom-tutorial",
@@ -188,6 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dbt = add("dbt", cmd_dbt, "Run any dbt command against the course database, e.g. `ecom-tutorial dbt -- test`.")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt")
+    add("progress", cmd_progress, "Show your recorded checks: each exercise, passed or not, after how many attempts.")
+    _add_class_commands(commands)
     return parser
 
 

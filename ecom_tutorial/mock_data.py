@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg2.extensions
 
 from .database import fetch_value
-from .errors import DataNotLoadedError, SettingsError
+from .errors import DatabasePermissionError, DataNotLoadedError, SettingsError
 from .settings import Settings, load_settings
 
 # Each raw table and its primary key, in load order. The shop's database exports the first four;
@@ -82,9 +82,23 @@ def load_raw_data(conn: psycopg2.extensions.connection, scale: int = 1, settings
 
 
 def apply_next_day_batch(conn: psycopg2.extensions.connection, settings: Settings | None = None) -> None:
-    """Apply the deterministic, idempotent next-day batch (orders of 2025-01-01, changed customers and products)."""
+    """Apply the deterministic, idempotent next-day batch (orders of 2025-01-01, changed customers and products).
+
+    In a class the raw data is shared and read-only for learners: the teacher applies the batch for
+    everyone (`ecom-tutorial class batch`); a learner's call then does nothing, and before it says whom to ask.
+    """
     settings = settings or load_settings()
     state = raw_data_state(conn)
+    with conn.cursor() as cur:
+        cur.execute("select has_table_privilege('raw_data.orders', 'INSERT')")
+        may_write = fetch_value(cur)
+    if not may_write:
+        if state.next_day_batch_applied:
+            return
+        raise DatabasePermissionError(
+            "The raw data is shared and read-only for you (a class): your teacher applies the next-day batch "
+            "for everyone with `ecom-tutorial class batch`. Ask them to, then run this cell again."
+        )
     with conn.cursor() as cur:
         cur.execute("select set_config('ecom.scale', %s, false)", (str(state.scale),))
         cur.execute((settings.mock_data_dir / NEXT_DAY_BATCH_FILE).read_text())

@@ -173,6 +173,35 @@ def unique_name(prefix: str) -> str:
 _SERVER_VARIABLES = ("ECOM_DB", "ECOM_REPORTER_ROLE")  # what server_database points elsewhere
 
 
+def server_settings(local_pg: Mapping[str, object], database: str) -> dict[str, str]:
+    """The package's variables for `database` on the 127.0.0.1:5432 server, as its admin; its read-only role is
+    its own (roles are cluster-wide: one per database, `<database>_reporter`)."""
+    return {
+        "ECOM_DB_MODE": "server",
+        "ECOM_DB_HOST": str(local_pg["host"]),
+        "ECOM_DB_PORT": str(local_pg["port"]),
+        "ECOM_DB_USER": str(local_pg["user"]),
+        "ECOM_DB_PASSWORD": "",
+        "ECOM_DB_NAME": database,
+        "ECOM_REPORTER_ROLE": f"{database}_reporter",
+    }
+
+
+def drop_database_and_roles(local_pg: Mapping[str, object], database: str) -> None:
+    """Drop `database` on the 127.0.0.1:5432 server and every role named `<database>_...` (its reporter, a
+    class's learners and group): names unique to this run, so never another run's."""
+    admin = psycopg2.connect(**{**LOCAL_PG, **local_pg})  # type: ignore[arg-type]
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'drop database if exists "{database}" with (force)')
+            cur.execute("select rolname from pg_roles where rolname like %s", (database.replace("_", "\\_") + "\\_%",))
+            for (role,) in cur.fetchall():
+                cur.execute(f'drop role "{role}"')
+    finally:
+        admin.close()
+
+
 @contextmanager
 def server_database(
     prefix: str, local_pg: dict[str, object], scale: int = 1
@@ -197,18 +226,7 @@ def server_database(
         admin.close()
 
     saved = {key: value for key, value in os.environ.items() if key.startswith(_SERVER_VARIABLES)}
-    os.environ.update(
-        {
-            "ECOM_DB_MODE": "server",
-            "ECOM_DB_HOST": str(local_pg["host"]),
-            "ECOM_DB_PORT": str(local_pg["port"]),
-            "ECOM_DB_USER": str(local_pg["user"]),
-            "ECOM_DB_PASSWORD": "",
-            "ECOM_DB_NAME": name,
-            "ECOM_DB_SCHEMA": "analytics_dev",
-            "ECOM_REPORTER_ROLE": reporter,
-        }
-    )
+    os.environ.update({**server_settings(local_pg, name), "ECOM_DB_SCHEMA": "analytics_dev"})
     try:
         with ecom_tutorial.connection() as loading:  # one transaction, like `ecom-tutorial up`
             ecom_tutorial.load_raw_data(loading, scale)
@@ -221,14 +239,7 @@ def server_database(
         for key in [key for key in os.environ if key.startswith(_SERVER_VARIABLES)]:
             del os.environ[key]
         os.environ.update(saved)
-        admin = psycopg2.connect(**local_pg)  # type: ignore[arg-type]
-        admin.autocommit = True
-        try:
-            with admin.cursor() as cur:
-                cur.execute(f'drop database if exists "{name}" with (force)')
-                cur.execute(f'drop role if exists "{reporter}"')
-        finally:
-            admin.close()
+        drop_database_and_roles(local_pg, name)
 
 
 def frame(conn: psycopg2.extensions.connection, sql: str) -> pd.DataFrame:

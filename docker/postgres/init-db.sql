@@ -44,6 +44,7 @@ do $reporter$
 declare
     reporter text := coalesce(nullif(current_setting('ecom.reporter_role', true), ''), 'reporter');
     target text := coalesce(nullif(current_setting('ecom.target_schema', true), ''), 'analytics_dev');
+    schema_name text;
 begin
     if not exists (select from pg_catalog.pg_roles where rolname = reporter) then
         begin
@@ -57,14 +58,23 @@ begin
         end;
     end if;
 
-    -- Read access to what exists now in the project's two schemas (a schema someone else created
-    -- may not be ours to grant) ...
-    begin
-        execute format('grant usage on schema raw_data, %I to %I', target, reporter);
-        execute format('grant select on all tables in schema raw_data, %I to %I', target, reporter);
-    exception when insufficient_privilege then
-        raise notice '% may not grant on the schemas raw_data and %: their owner can', current_user, target;
-    end;
+    -- Read access to what exists now in the project's two schemas, where the current user owns the
+    -- schema (a schema someone else created is not ours to grant; a learner of a class owns their
+    -- target schema, not the shared raw_data: thirty learners granting on it at once would also
+    -- collide, "tuple concurrently updated") ...
+    foreach schema_name in array array['raw_data', target] loop
+        if exists (
+            select from pg_namespace
+            where nspname = schema_name
+              and (pg_has_role(nspowner, 'MEMBER')
+                   or (select rolsuper from pg_roles where rolname = current_user))
+        ) then
+            execute format('grant usage on schema %I to %I', schema_name, reporter);
+            execute format('grant select on all tables in schema %I to %I', schema_name, reporter);
+        else
+            raise notice '% does not own the schema %: its owner grants on it', current_user, schema_name;
+        end if;
+    end loop;
 
     -- ... and to the tables the current user (the loader, dbt) creates in them later: the raw tables
     -- are dropped and re-created on every load. Only IN SCHEMA: default privileges without it would
