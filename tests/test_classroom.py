@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +17,7 @@ import pandas as pd
 import psycopg2
 import psycopg2.errors
 import pytest
-from conftest import CLI, drop_database_and_roles, run_cli, server_settings, unique_name
+from conftest import CLI, REPO, drop_database_and_roles, run_cli, server_settings, unique_name
 
 from ecom_tutorial import class_report, classroom, database, mock_data, progress, workspace
 from ecom_tutorial.errors import DatabasePermissionError
@@ -199,6 +200,37 @@ def test_three_learners_build_at_once_each_in_their_own_schemas(a_class: dict[st
             cur.execute("select count(*) from pg_class where relnamespace = 'raw_data'::regnamespace")
             assert cur.fetchone()[0] > 0
     assert len(counts) == 1 and counts.pop() > 0  # the same warehouse, built three times
+
+
+# Run by a learner's own kernel: the solution notebook, strict (every exercise must pass), into `out`.
+RUN_LESSON = """
+import sys
+from pathlib import Path
+from ecom_tutorial.notebooks import execute_notebook
+execute_notebook(Path(sys.argv[1]), destination=Path(sys.argv[2]), parameters={"strict_exercises": True}, html=False)
+"""
+
+
+def test_a_lesson_runs_unchanged_for_a_learner_of_the_class(a_class: dict[str, Any], tmp_path: Path) -> None:
+    """Lesson 02 (queries, `%sql`, a build-it and a debug-it exercise) as learner cat: in their schemas and
+    their copy of the course, every exercise passing, every check recorded as theirs."""
+    env = learner_env(a_class["dir"], "cat")
+    solution = REPO / "notebooks" / "solutions" / "02_staging.ipynb"
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_LESSON, str(solution), str(tmp_path)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    workspace_files = Path(env["ECOM_PROJECT_DIR"]) / "dbt_project" / "models" / "workspace"
+    assert (workspace_files / "stg_ecommerce__campaign_orders.sql").exists()  # written in their copy
+    with cursor_as(env) as cur:
+        cur.execute("select to_regclass('cat_workspace.stg_ecommerce__campaign_orders') is not null")
+        assert cur.fetchone() == (True,)
+        cur.execute("select count(*) from course_progress.exercise_attempts where passed and exercise_id like '02.%%'")
+        assert cur.fetchone()[0] >= 4
 
 
 def test_every_check_is_recorded_and_a_learner_reads_only_their_own(
