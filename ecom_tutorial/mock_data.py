@@ -89,20 +89,29 @@ def apply_next_day_batch(conn: psycopg2.extensions.connection, settings: Setting
     """
     settings = settings or load_settings()
     state = raw_data_state(conn)
-    with conn.cursor() as cur:
-        cur.execute("select has_table_privilege('raw_data.orders', 'INSERT')")
-        may_write = fetch_value(cur)
-    if not may_write:
+    if not may_write_raw_data(conn):
         if state.next_day_batch_applied:
             return
-        raise DatabasePermissionError(
-            "The raw data is shared and read-only for you (a class): your teacher applies the next-day batch "
-            "for everyone with `ecom-tutorial class batch`. Ask them to, then run this cell again."
-        )
+        raise shared_raw_data_error("the next-day batch", "ecom-tutorial class batch", "then run this cell again")
     with conn.cursor() as cur:
         cur.execute("select set_config('ecom.scale', %s, false)", (str(state.scale),))
         cur.execute((settings.mock_data_dir / NEXT_DAY_BATCH_FILE).read_text())
     conn.commit()
+
+
+def may_write_raw_data(conn: psycopg2.extensions.connection) -> bool:
+    """Whether the user may change the raw tables: in a class, learners only read them (classroom.py)."""
+    with conn.cursor() as cur:
+        cur.execute("select coalesce(has_table_privilege(to_regclass('raw_data.orders'), 'INSERT'), true)")
+        return bool(fetch_value(cur))
+
+
+def shared_raw_data_error(what: str, command: str, then: str) -> DatabasePermissionError:
+    """The message for a learner of a class who asks for a change of the shared raw data."""
+    return DatabasePermissionError(
+        f"The raw data here is shared and read-only for you (a class): {what} is your teacher's to do, for "
+        f"everyone (`{command}`). Ask them, {then}."
+    )
 
 
 def raw_data_state(conn: psycopg2.extensions.connection) -> RawDataState:

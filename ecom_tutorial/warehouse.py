@@ -102,6 +102,12 @@ def up(scale: int | None = None, *, reload: bool = False, settings: Settings | N
         try:
             state = mock_data.raw_data_state(conn)
             needs_load = reload or (scale is not None and scale != state.scale)
+            if needs_load and not mock_data.may_write_raw_data(conn):
+                raise mock_data.shared_raw_data_error(
+                    f"loading the data at another scale (it is at scale {state.scale})",
+                    "ecom-tutorial reset --scale N",
+                    "or build without --scale",
+                )
             if needs_load:
                 report = ownership.drop_project_objects(conn, settings)
                 _init_database(conn, settings)  # the schemas and grants it creates
@@ -145,6 +151,10 @@ def reset(scale: int = 1, settings: Settings | None = None) -> ownership.DropRep
     info = prepare_database(settings)
     with locks.run_lock(info, settings, "reset"):
         with database.connection(info) as conn, database.privileges_explained(info):
+            if not mock_data.may_write_raw_data(conn):  # before anything is dropped
+                raise mock_data.shared_raw_data_error(
+                    "starting afresh", f"ecom-tutorial class reset {settings.learner}", "and restart your kernel then"
+                )
             report = ownership.drop_project_objects(conn, settings)
             _init_database(conn, settings)
         up(scale, settings=settings)  # under the same lock: no build starts on the half-reset database

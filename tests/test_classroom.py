@@ -153,6 +153,26 @@ def test_a_learner_cannot_touch_what_is_not_theirs(a_class: dict[str, Any], stat
         assert cur.fetchone()[0] > 0
 
 
+@pytest.mark.parametrize(
+    ("command", "teachers"),
+    [(["reset", "--yes"], "ecom-tutorial class reset bob"), (["up", "--scale", "2"], "ecom-tutorial reset --scale N")],
+)
+def test_what_would_reload_the_shared_raw_data_tells_a_learner_to_ask(
+    a_class: dict[str, Any], command: list[str], teachers: str
+) -> None:
+    env = learner_env(a_class["dir"], "bob")
+    with cursor_as(env) as cur:
+        cur.execute("create table if not exists bob.kept as select 1 as id")
+    result = run_cli(*command, env=env)
+    assert result.returncode == 1
+    assert "shared and read-only for you" in result.stderr and teachers in result.stderr, result.stderr
+    with cursor_as(env) as cur:
+        cur.execute("select count(*) from bob.kept")  # nothing was dropped
+        assert cur.fetchone() == (1,)
+        cur.execute("select count(*) from raw_data.customers")
+        assert cur.fetchone() == (10_000,)
+
+
 def test_a_runaway_query_is_stopped_by_the_learners_timeout(a_class: dict[str, Any]) -> None:
     with cursor_as(learner_env(a_class["dir"], LATE_LEARNER)) as cur:
         cur.execute("show statement_timeout")
