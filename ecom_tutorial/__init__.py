@@ -17,6 +17,7 @@ from .errors import (
     ForeignObjectsError,
     SettingsError,
 )
+from .metrics import query_metrics, validate_configs
 from .mock_data import apply_next_day_batch, load_raw_data, raw_data_state, table_checksums
 from .queries import engine, query, setup_sql_magic
 from .runner import DbtResult, run_dbt
@@ -48,6 +49,7 @@ __all__ = [
     "load_raw_data",
     "load_settings",
     "query",
+    "query_metrics",
     "raw_data_state",
     "reset",
     "run_dbt",
@@ -56,4 +58,5 @@ __all__ = [
     "stop",
     "table_checksums",
     "up",
+    "validate_configs",
 ]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from importlib.metadata import version
+
 import tomllib
 import yaml
 from conftest import REPO
@@ -33,3 +37,12 @@ def test_console_script_and_test_extra():
     test_extra = " ".join(PYPROJECT["project"]["optional-dependencies"]["test"])
     for tool in ("pytest", "check-jsonschema"):
         assert tool in test_extra
+
+
+def test_metricflow_installs_next_to_dbt_1_11_and_every_requirement_holds():
+    """dbt-metricflow is pinned to a release that keeps dbt-core 1.11: the installed set resolves together."""
+    assert "dbt-metricflow~=0.15.0" in PYPROJECT["project"]["dependencies"]
+    assert version("dbt-core").startswith("1.11.") and version("dbt-postgres").startswith("1.11.")
+    assert version("dbt-metricflow").startswith("0.15.")
+    check = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
