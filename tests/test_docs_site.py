@@ -161,7 +161,8 @@ def test_serve_docs_prints_the_url_and_stops_on_ctrl_c(site: dict[str, object]) 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "DBT_TARGET_PATH": str(site["target"])},
+        # faulthandler: a SIGABRT makes the server print every thread's stack, should it ever not stop
+        env={**os.environ, "DBT_TARGET_PATH": str(site["target"]), "PYTHONFAULTHANDLER": "1"},
     )
     try:
         assert process.stdout is not None
@@ -170,8 +171,14 @@ def test_serve_docs_prints_the_url_and_stops_on_ctrl_c(site: dict[str, object]) 
         assert match, first_line + (process.stderr.read() if process.poll() is not None else "")
         with urllib.request.urlopen(match.group(0), timeout=10) as response:
             assert response.status == 200
+            response.read()  # the whole page, as a browser does: no handler is left mid-send
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=20)
+        try:
+            out, err = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            err = process.communicate(timeout=10)[1]
+            pytest.fail(f"the docs server did not stop within 20 s of Ctrl-C; its threads:\n{err}")
     finally:
         if process.poll() is None:
             process.kill()
