@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
@@ -238,6 +239,19 @@ def _require_teacher(conn: psycopg2.extensions.connection, settings: Settings) -
             )
 
 
+def _check_duration(conn: psycopg2.extensions.connection, duration: str) -> None:
+    """A ClassroomError unless PostgreSQL reads `duration` as a statement timeout ("5min", "300s", "300000")."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select set_config('statement_timeout', %s, true)", (duration,))
+    except psycopg2.errors.InvalidParameterValue:
+        raise ClassroomError(
+            f"--statement-timeout {duration!r} is not a duration PostgreSQL understands: use e.g. 5min, 300s or 2h."
+        ) from None
+    finally:
+        conn.rollback()
+
+
 def _prepare_course(conn: psycopg2.extensions.connection, settings: Settings) -> None:
     """What the whole class shares: the group role, read-only raw data, the progress table. Idempotent."""
     group = sql.Identifier(group_role(settings))
@@ -376,6 +390,7 @@ def setup(
     database.ensure_database(info)
     with database.connection(info) as conn:
         _require_teacher(conn, settings)
+        _check_duration(conn, options.statement_timeout)
     warehouse.up(settings=settings)  # the raw data, loaded once for everyone (a no-op when it is there)
     report = SetupReport()
     with database.connection(info) as conn:

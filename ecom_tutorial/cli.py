@@ -153,6 +153,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
     if rows.empty:
         print("No checks recorded yet: every `check(...)` in a notebook adds one.")
         return 0
+    rows["first_checked"] = rows["first_checked"].map(lambda moment: moment.strftime("%Y-%m-%d %H:%M"))
     print(rows[["exercise_id", "result", "attempts", "minutes", "first_checked"]].to_string(index=False))
     print(f"Passed {int(rows['passed'].sum())} of {len(rows)} exercise(s) tried.")
     return 0

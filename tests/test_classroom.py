@@ -436,3 +436,26 @@ def test_setup_says_when_the_server_has_too_few_connections_for_the_class(local_
         assert classroom._connection_budget(conn, 2) == []
     finally:
         conn.close()
+
+
+def test_setup_says_what_a_statement_timeout_looks_like_and_creates_no_learner(
+    local_pg: dict[str, object], tmp_path: Path
+) -> None:
+    database = unique_name("badtimeout")
+    roster = tmp_path / "roster.txt"
+    roster.write_text("ann\n")
+    teacher = {**server_settings(local_pg, database), "ECOM_CLASS_DIR": str(tmp_path / "class")}
+    try:
+        result = run_cli("class", "setup", "--roster", str(roster), "--statement-timeout", "soon", env=teacher)
+        assert result.returncode == 1
+        assert "'soon' is not a duration PostgreSQL understands: use e.g. 5min" in result.stderr, result.stderr
+        assert not (tmp_path / "class" / "settings").exists()
+        conn = psycopg2.connect(**local_pg)  # type: ignore[arg-type]
+        try:
+            with conn.cursor() as cur:
+                cur.execute("select count(*) from pg_roles where rolname like %s", (f"{database}\\_%",))
+                assert cur.fetchone() == (0,)
+        finally:
+            conn.close()
+    finally:
+        drop_database_and_roles(local_pg, database)
