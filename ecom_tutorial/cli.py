@@ -226,6 +226,9 @@ def cmd_class_grade(args: argparse.Namespace) -> int:
     if args.csv:
         table.to_csv(args.csv, index=False)
         print(f"CSV: {args.csv}")
+    if args.details:
+        grading.details_table(grades).to_csv(args.details, index=False)
+        print(f"What each check said: {args.details}")
     return 0
 
 
@@ -272,6 +275,7 @@ def _add_class_commands(commands: argparse._SubParsersAction) -> None:
     report.add_argument("--png", type=Path, help="also draw it as a heatmap picture")
     grade = add("grade", cmd_class_grade, "Run every build-it check on each learner's own models; print scores.")
     grade.add_argument("--csv", type=Path, help="also write the scores as CSV")
+    grade.add_argument("--details", type=Path, help="also write, per learner and exercise, what the check said (CSV)")
     add("batch", cmd_class_batch, "Apply lesson 05's next-day batch to the class's shared raw data.")
 
 

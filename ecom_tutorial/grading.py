@@ -80,3 +80,8 @@ def score_table(grades: list[Grade]) -> pd.DataFrame:
     table["passed"] = table.sum(axis=1)
     table["score_percent"] = (100 * table["passed"] / count).round(1)
     return table.reset_index()
+
+
+def details_table(grades: list[Grade]) -> pd.DataFrame:
+    """One row per learner and exercise: passed or not, and the first thing the check said (why not)."""
+    return pd.DataFrame([grade.__dict__ for grade in grades], columns=["learner", "exercise_id", "passed", "said"])

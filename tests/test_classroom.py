@@ -327,7 +327,9 @@ def test_grading_reads_what_each_learner_built(
         assert result.returncode == 0, result.stdout + result.stderr
     attempts_before = len(progress.attempts())
 
-    teacher_cli(a_class["teacher"], "grade", "--csv", str(tmp_path / "grades.csv"))
+    teacher_cli(
+        a_class["teacher"], "grade", "--csv", str(tmp_path / "grades.csv"), "--details", str(tmp_path / "d.csv")
+    )
     grades = pd.read_csv(tmp_path / "grades.csv", index_col="learner", dtype={"learner": str})
     for exercise_id in BUILT:
         assert grades.loc["ann", exercise_id] == 1, exercise_id
@@ -335,6 +337,8 @@ def test_grading_reads_what_each_learner_built(
     assert grades.loc["ann", "passed"] >= len(BUILT)
     assert grades.loc["fay", "passed"] == 0  # built nothing
     assert len(progress.attempts()) == attempts_before  # grading is not the learner's attempt
+    said = pd.read_csv(tmp_path / "d.csv", dtype=str).set_index(["learner", "exercise_id"])["said"]
+    assert said[("ann", "02.3")].startswith("✅") and said[("bob", "02.3")].startswith("⏳ Not attempted")
 
 
 def test_reset_gives_a_learner_a_fresh_start_and_keeps_their_old_copy(a_class: dict[str, Any]) -> None:
