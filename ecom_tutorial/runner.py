@@ -76,8 +76,20 @@ class DbtResult:
             f"SKIP={counts.get('skipped', 0)} NO-OP={counts.get('no-op', 0)} TOTAL={len(nodes)}"
         )
 
+    @property
+    def shown(self) -> pd.DataFrame:
+        """The rows `dbt show` previewed (of a model, or of an `--inline` query), as a DataFrame."""
+        results = getattr(self.raw, "results", None) or []
+        preview = getattr(results[0], "agate_table", None) if results else None
+        if preview is None:
+            raise ValueError(f"`dbt {' '.join(self.command)}` previews no rows: `dbt show` does.")
+        return pd.DataFrame([list(row) for row in preview.rows], columns=list(preview.column_names))
+
     def _repr_html_(self) -> str:  # how JupyterLab shows a result
-        return f"<p><b>dbt {' '.join(self.command)}</b>: {self.summary()}</p>" + self.table.to_html(index=False)
+        header = f"<p><b>dbt {' '.join(self.command)}</b>"
+        if _subcommand(self.command) == "show" and self.success:
+            return f"{header}: the first rows, nothing built</p>" + self.shown.to_html(index=False)
+        return f"{header}: {self.summary()}</p>" + self.table.to_html(index=False)
 
 
 class _Progress:
