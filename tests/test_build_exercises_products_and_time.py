@@ -1,4 +1,4 @@
-"""The "build it" and "debug it" exercises of lessons 04 and 07 (04.3, 04.4, 07.3): each accepts its solution,
+"""The "build it" and "debug it" exercises of lessons 04 and 07 (04.3, 04.4, 07.3, 07.4): each accepts its solution,
 built with dbt in a copy of the project, and rejects a wrong build of each kind with feedback that names the
 cause and never shows the solution."""
 
@@ -27,6 +27,7 @@ SELECTIONS = {
     "04.3": ["category_price_ranks"],
     "04.4": ["product_sales_last_90_days"],
     "07.3": ["weekly_campaign_orders"],
+    "07.4": ["monthly_order_statuses"],
 }
 
 
@@ -378,3 +379,18 @@ def test_the_causes_are_recognised_in_the_sql() -> None:
     assert keeps_no_empty_period(
         tree("select c.week_start_date, count(*) from fact_orders as o join dim_date as c using (date_key) group by 1")
     )
+
+
+def test_07_4_wants_a_materialized_view_and_every_status(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    as_a_table = replaced(
+        "07.4",
+        "monthly_order_statuses.sql",
+        solution_files("07.4")["models/workspace/monthly_order_statuses.sql"].replace(
+            "materialized='materialized_view', on_configuration_change='apply'", "materialized='table'"
+        ),
+    )
+    assert_rejected("07.4", as_a_table, ["materialized as `table`", "materialized='materialized_view'"], capsys)
+    revenue_only = solution_changed(
+        "07.4", "monthly_order_statuses.sql", ("    from orders\n", "    from orders\n    where is_revenue\n")
+    )
+    assert_rejected("07.4", revenue_only, ["leave out the cancelled and returned orders"], capsys)

@@ -60,6 +60,8 @@ MATERIALIZATION_ADVICE = {
     "ephemeral": "an intermediate step that only other models read is ephemeral (inlined as a CTE, never "
     "built): `{{ config(materialized='ephemeral') }}`",
     "incremental": "it must process only new rows: `{{ config(materialized='incremental', unique_key=...) }}`",
+    "materialized_view": "PostgreSQL must keep its result and dbt refresh it: "
+    "`{{ config(materialized='materialized_view') }}`",
 }
 # dbt commands that write run_results.json without building: a check right after one has no build to read
 BUILDS_NOTHING = {"compile", "generate", "show", "list", "ls", "parse"}

@@ -434,3 +434,47 @@ register(
         '`display.show_file("orders_weekly")`.',
     ),
 )
+
+
+# 07.4: the same monthly counts as a materialized view, which dbt refreshes and whose config changes it applies.
+MONTHLY_STATUSES = "monthly_order_statuses"
+
+
+def _monthly_statuses(count: str = "count(*)", where: str = "true") -> str:
+    return f"""
+        select date_trunc('month', date_key)::date as month_start_date, order_status, {count} as orders
+        from {{target}}.fact_orders
+        where {where}
+        group by 1, 2
+    """
+
+
+register(
+    BuildExercise(
+        id="07.4",
+        title="Build it: a materialized view of the orders by month and status",
+        models=(
+            ModelCheck(
+                name=MONTHLY_STATUSES,
+                materialized="materialized_view",
+                reads=("ref('fact_orders')",),
+                config=(("on_configuration_change", "apply"),),
+                expected=_monthly_statuses(),
+                key=("month_start_date", "order_status"),
+                mistakes=(
+                    Mistake(
+                        "Your counts leave out the cancelled and returned orders: this view counts every order by "
+                        "its status (that is its point: how many were cancelled each month), so keep them all.",
+                        _monthly_statuses(where="is_revenue"),
+                    ),
+                ),
+            ),
+        ),
+        build=f'run_dbt(["build", "--select", "{MONTHLY_STATUSES}"])',
+        hint="One select on {{ ref('fact_orders') }}, grouped by the month of date_key and order_status, with "
+        "`{{ config(materialized='materialized_view', on_configuration_change='apply') }}` on top.",
+        next_step="date_trunc('month', date_key)::date is the month's first day; count(*) the orders of each "
+        "(month, status). The YAML describes the model and its three columns. Build it twice: the second build "
+        "refreshes the view (`refresh materialized view`) instead of re-creating it.",
+    ),
+)
