@@ -251,3 +251,22 @@ def test_09_1_rejects_an_empty_result_after_the_repair_and_the_raw_table_always(
     finally:
         with ecom_tutorial.connection() as conn, conn.cursor() as cur:
             cur.execute("delete from raw_data.orders where order_id = %s", (BAD_ORDER_ID,))
+
+
+def test_09_6_governance_accepts_its_solution_and_names_what_is_missing(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    select = ["int_finance__monthly_revenue+"]
+    build_in_the_workspace(solution_files("09.6"), select)
+    verdict, out = verdict_of("09.6", capsys)
+    assert verdict, out
+
+    public_step = solution_changed("09.6", "_finance.yml", ("      access: private", "      access: public"))
+    build_in_the_workspace(public_step, select)
+    verdict, out = verdict_of("09.6", capsys)
+    assert not verdict and "int_finance__monthly_revenue's config `access` is `public`" in out, out
+
+    no_date = solution_changed("09.6", "_finance.yml", ("        deprecation_date: 2030-12-31\n", ""))
+    build_in_the_workspace(no_date, select)
+    verdict, out = verdict_of("09.6", capsys)
+    assert not verdict and "Give version 1 a `deprecation_date`" in out, out

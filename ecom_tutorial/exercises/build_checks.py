@@ -100,13 +100,14 @@ class ModelCheck:
 
     @property
     def unique_id(self) -> str:
+        """dbt's id of the node; a model's version is its last part (`model.<project>.x.v2`, name "x.v2")."""
         return f"{self.resource}.{PROJECT}.{self.name}"
 
     @property
     def where(self) -> str:
-        """Where the learner writes it."""
+        """Where the learner writes it (version 2 of x: x_v2.sql)."""
         folder, suffix = ("snapshots", "yml") if self.resource == "snapshot" else ("models", "sql")
-        return f"{folder}/workspace/{self.name}.{suffix}"
+        return f"{folder}/workspace/{self.name.replace('.v', '_v')}.{suffix}"
 
 
 @dataclass(frozen=True)

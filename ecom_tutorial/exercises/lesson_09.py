@@ -386,3 +386,84 @@ register(
         "takes the minimum of a timestamp column, while fact_orders also has the order's day as a date.",
     ),
 )
+
+
+# --------------------------------------------------------------------------- 09.6: governance
+
+
+GROUP, PRIVATE_STEP, GOVERNED = "finance", "int_finance__monthly_revenue", "finance_monthly_revenue"
+
+
+def _monthly_revenue(columns: str = "revenue, orders") -> str:
+    return f"""
+        select month_start_date, {columns}
+        from (
+            select
+                cast(date_trunc('month', date_key) as date) as month_start_date,
+                sum(recognized_revenue) as revenue,
+                count(*) filter (where is_revenue) as orders
+            from {{target}}.fact_orders
+            group by 1
+        ) as monthly
+    """
+
+
+def _governed(version: int, columns: str) -> ModelCheck:
+    return ModelCheck(
+        name=f"{GOVERNED}.v{version}",
+        materialized="table",
+        reads=(f"ref('{PRIVATE_STEP}')",),
+        config=(("group", GROUP), ("access", "public")),
+        contract=True,
+        expected=_monthly_revenue(columns),
+        key=("month_start_date",),
+    )
+
+
+def _versions_declared(settings: Settings) -> list[str]:
+    """Version 2 is the latest, version 1 keeps its old shape and has a date it goes away."""
+    built = _Built.read(settings.dbt_target_dir)
+    first = built.nodes.get(f"model.{PROJECT}.{GOVERNED}.v1") or {}
+    second = built.nodes.get(f"model.{PROJECT}.{GOVERNED}.v2") or {}
+    problems = []
+    if str(second.get("latest_version")) != "2":
+        problems.append(f"Declare `latest_version: 2` on {GOVERNED}: a `ref('{GOVERNED}')` then reads version 2.")
+    if not first.get("deprecation_date"):
+        problems.append(
+            "Give version 1 a `deprecation_date`: the day its readers must have moved to version 2 (dbt warns them)."
+        )
+    if "orders" in (first.get("columns") or {}):
+        problems.append(
+            "Version 1 keeps its old shape, without orders: its readers' contract has two columns "
+            "(`columns: - include: all, exclude: [orders]` under `- v: 1`)."
+        )
+    return problems
+
+
+register(
+    _CheckedFurther(
+        id="09.6",
+        title="Build it: a governed mart, private step, public versions",
+        models=(
+            ModelCheck(
+                name=PRIVATE_STEP,
+                materialized="view",
+                reads=("ref('fact_orders')",),
+                config=(("group", GROUP), ("access", "private")),
+                expected=_monthly_revenue(),
+                key=("month_start_date",),
+            ),
+            _governed(1, "revenue"),
+            _governed(2, "revenue, orders"),
+        ),
+        build=f'run_dbt(["build", "--select", "{PRIVATE_STEP}+"])',
+        further=_versions_declared,
+        hint=f"A group `{GROUP}` (groups: with an owner), the step `{PRIVATE_STEP}` with group and `access: private`, "
+        f"and {GOVERNED} with `access: public`, an enforced contract and `versions:` 1 and 2 (`latest_version: 2`).",
+        next_step=f"Write {PRIVATE_STEP}.sql (monthly revenue and revenue orders from fact_orders), "
+        f"{GOVERNED}_v1.sql (month_start_date and revenue) and {GOVERNED}_v2.sql (the same with orders), "
+        "each reading the private step with ref(); one YAML file declares the group, both models' config, the "
+        "columns with their data_type, and under `versions:` version 1 with `deprecation_date` and "
+        "`columns: [{include: all, exclude: [orders]}]`.",
+    ),
+)
