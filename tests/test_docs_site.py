@@ -163,6 +163,9 @@ def test_serve_docs_prints_the_url_and_stops_on_ctrl_c(site: dict[str, object]) 
         text=True,
         # faulthandler: a SIGABRT makes the server print every thread's stack, should it ever not stop
         env={**os.environ, "DBT_TARGET_PATH": str(site["target"]), "PYTHONFAULTHANDLER": "1"},
+        # Ctrl-C as in a terminal: a suite started in the background (`.ci/run &`) has SIGINT ignored, which its
+        # children inherit, and Python then never raises KeyboardInterrupt (this test hung that way)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout is not None
