@@ -101,6 +101,41 @@ def assert_no_solution_in(out: str, exercise_id: str) -> None:
                 assert line not in out, f"the feedback shows the solution's line {line!r}:\n{out}"
 
 
+# --------------------------------------------------------------------------- 05.4: microbatch
+
+MICROBATCH = "daily_product_sales"
+
+
+def test_05_4_a_microbatch_model_passes_and_a_backfill_rewrites_one_month(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write(solution_files("05.4"))
+    assert _build(MICROBATCH).success
+    verdict, out = _verdict("05.4", capsys)
+    assert verdict, out
+    relation = f"{ecom_tutorial.load_settings().db_schema}_workspace.{MICROBATCH}"
+    with ecom_tutorial.connection() as conn, conn.cursor() as cur:  # the months before July lost ...
+        cur.execute(f"delete from {relation} where order_date < '2024-07-01'")
+        conn.commit()
+    june = ["--event-time-start", "2024-06-01", "--event-time-end", "2024-07-01"]
+    assert _build(MICROBATCH, *june).success  # ... and June backfilled alone
+    months = ecom_tutorial.query(
+        f"select distinct date_trunc('month', order_date)::date::text as month from {MICROBATCH} "
+        "where order_date < '2024-07-01'"
+    )["month"].tolist()
+    assert months == ["2024-06-01"], months
+
+
+def test_05_4_a_high_water_mark_model_is_not_microbatch(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    as_delete_insert = changed(
+        "05.4", f"{MICROBATCH}.sql", "incremental_strategy='microbatch'", "incremental_strategy='delete+insert'"
+    )
+    _write(as_delete_insert)
+    _build(MICROBATCH)
+    verdict, out = _verdict("05.4", capsys)
+    assert not verdict and "config `incremental_strategy` is `delete+insert`" in out, out
+
+
 # --------------------------------------------------------------------------- 05.3: the incremental model
 
 

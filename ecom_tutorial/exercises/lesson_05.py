@@ -197,3 +197,55 @@ register(
         "of both builds under target/compiled/: the filter only appears in the second.",
     ),
 )
+
+
+# 05.4: the same kind of job as a microbatch model: dbt splits it by month of order_date and upserts each month.
+MICROBATCH = "daily_product_sales"
+DAILY_KEY = ("order_date", "product_id")
+
+
+def _daily_sales(where: str = "is_revenue") -> str:
+    return f"""
+        select order_date, product_id, sum(quantity) as units_sold, sum(line_total) as revenue
+        from {{target}}.fact_order_items
+        where {where}
+        group by 1, 2
+    """
+
+
+register(
+    BuildExercise(
+        id="05.4",
+        title="Build it: a microbatch model, backfilled by month",
+        models=(
+            ModelCheck(
+                name=MICROBATCH,
+                materialized="incremental",
+                reads=("ref('fact_order_items')",),
+                config=(
+                    ("incremental_strategy", "microbatch"),
+                    ("event_time", "order_date"),
+                    ("batch_size", "month"),
+                    ("unique_key", list(DAILY_KEY)),
+                ),
+                expected=_daily_sales(),
+                key=DAILY_KEY,
+                mistakes=(
+                    Mistake(
+                        "Your units and revenue include cancelled and returned orders: keep the lines where "
+                        "is_revenue is true.",
+                        _daily_sales("true"),
+                    ),
+                ),
+            ),
+        ),
+        build=f'run_dbt(["build", "--select", "{MICROBATCH}"])',
+        hint="A plain select of the day's units and revenue per product, with no is_incremental() block: the "
+        "config (incremental_strategy='microbatch', event_time, batch_size, begin, unique_key) makes dbt run it "
+        "month by month.",
+        next_step="config(materialized='incremental', incremental_strategy='microbatch', event_time='order_date', "
+        "batch_size='month', begin='2022-01-01', lookback=1, unique_key=['order_date', 'product_id']); the select "
+        "groups fact_order_items' revenue lines by order_date and product_id. dbt adds the month's filter itself, "
+        "because fact_order_items declares its event_time.",
+    ),
+)
