@@ -84,6 +84,16 @@ class Learner:
     def project_dir(self) -> Path:
         return self.class_dir / "projects" / self.name
 
+    def environment(self) -> dict[str, str]:
+        """The variables a process needs to act as this learner: their settings file, and dbt's output and logs
+        in their own copy of the course, whatever the caller's shell says."""
+        dbt_project = self.project_dir / "dbt_project"
+        return {
+            **read_settings_file(self.settings_file),
+            "DBT_TARGET_PATH": str(dbt_project / "target"),
+            "DBT_LOG_PATH": str(dbt_project / "logs"),
+        }
+
 
 @dataclass
 class SetupReport:

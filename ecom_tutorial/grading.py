@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import progress
-from .classroom import Learner, read_settings_file
+from .classroom import Learner
 from .errors import EcomTutorialError
 from .exercises import all_exercises, configure, registry
 from .exercises.build_checks import BuildExercise
@@ -47,12 +47,9 @@ def _first_finding(text: str) -> str:
 
 def grade_learner(learner: Learner, exercises: list[BuildExercise] | None = None) -> list[Grade]:
     """Run every build check on what `learner` built, with their settings; never raises for a failing check."""
-    environ = read_settings_file(learner.settings_file)
-    # dbt's output of this learner: their own target folder, whatever the teacher's shell says
-    environ["DBT_TARGET_PATH"] = str(learner.project_dir / "dbt_project" / "target")
     grades = []
     strict = registry._STRICT  # the kernel's own setting, put back afterwards
-    with scoped_environ(environ), progress.not_recorded():
+    with scoped_environ(learner.environment()), progress.not_recorded():
         configure(strict=False)
         try:
             settings = load_settings()

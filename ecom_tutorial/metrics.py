@@ -57,9 +57,8 @@ def _mf(args: list[str], settings: Settings) -> str:
             "MetricFlow is not installed: `pip install -e .` installs dbt-metricflow with the course."
         )
     info = database.connection_info(settings)
-    environ = {key: value for key, value in os.environ.items() if key != "DBT_PROJECT_DIR"}  # mf would use it
-    environ.update(dbt_environment(info, settings))
-    environ.pop("DBT_PROJECT_DIR", None)
+    environ = {**os.environ, **dbt_environment(info, settings)}
+    environ.pop("DBT_PROJECT_DIR", None)  # mf would read the project there, not in the folder it runs in
     environ["DBT_LOG_PATH"] = str(settings.build_dir / "metricflow")
     result = subprocess.run(
         [executable, *args], cwd=_metricflow_root(settings), env=environ, capture_output=True, text=True, timeout=600

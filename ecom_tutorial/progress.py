@@ -64,10 +64,14 @@ def not_recorded() -> Iterator[None]:
         _recording = previous
 
 
+def _table_exists(cur: psycopg2.extensions.cursor, settings: Settings) -> bool:
+    cur.execute("select to_regclass(%s) is not null", (f'"{settings.progress_schema}"."{TABLE}"',))
+    return bool(database.fetch_value(cur))
+
+
 def _ensure_table(cur: psycopg2.extensions.cursor, settings: Settings) -> None:
     """Create the table where it is missing (embedded, a server of one's own); a class has it from setup."""
-    cur.execute("select to_regclass(%s) is not null", (f'"{settings.progress_schema}"."{TABLE}"',))
-    if database.fetch_value(cur):
+    if _table_exists(cur, settings):
         return
     cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(settings.progress_schema)))
     cur.execute(sql.SQL(_CREATE_TABLE).format(table=_table(settings)))
@@ -124,8 +128,7 @@ def attempts(settings: Settings | None = None, *, everyone: bool = False) -> pd.
     settings = settings or load_settings()
     columns = ["learner", "db_role", "exercise_id", "attempt", "passed", "checked_at"]
     with database.connection(database.connection_info(settings)) as conn, conn.cursor() as cur:
-        cur.execute("select to_regclass(%s) is not null", (f'"{settings.progress_schema}"."{TABLE}"',))
-        if not database.fetch_value(cur):
+        if not _table_exists(cur, settings):
             return pd.DataFrame(columns=columns)
         query = sql.SQL("select learner, db_role, exercise_id, attempt, passed, checked_at from {}").format(
             _table(settings)

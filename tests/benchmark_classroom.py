@@ -73,12 +73,11 @@ class Peaks(threading.Thread):
 
 
 def learner_env(class_dir: Path, name: str) -> dict[str, str]:
-    from ecom_tutorial.classroom import read_settings_file, settings_file
+    """This process's environment without its own ECOM_/DBT_ settings, as learner `name`."""
+    from ecom_tutorial.classroom import learner
 
-    values = read_settings_file(settings_file(class_dir, name))
-    project = Path(values["ECOM_PROJECT_DIR"]) / "dbt_project"
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("ECOM_", "DBT_"))}
-    return {**clean, **values, "DBT_TARGET_PATH": str(project / "target"), "DBT_LOG_PATH": str(project / "logs")}
+    return {**clean, **learner(class_dir, name).environment()}
 
 
 def main(argv: list[str] | None = None) -> int:

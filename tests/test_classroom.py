@@ -37,9 +37,7 @@ BUILT = {
 
 def learner_env(class_dir: Path, name: str) -> dict[str, str]:
     """A learner's environment: their settings file, with dbt writing into their own copy of the course."""
-    values = classroom.read_settings_file(classroom.settings_file(class_dir, name))
-    project = Path(values["ECOM_PROJECT_DIR"]) / "dbt_project"
-    return {**values, "DBT_TARGET_PATH": str(project / "target"), "DBT_LOG_PATH": str(project / "logs")}
+    return classroom.learner(class_dir, name).environment()
 
 
 def connect_as(env: dict[str, str]) -> psycopg2.extensions.connection:

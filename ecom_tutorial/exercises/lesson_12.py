@@ -82,7 +82,13 @@ class MetricExercise(BuildExercise):
         try:
             mine = _by_key(query_metrics(self.metric, self.group_by, parse=False, settings=settings), self)
         except MetricFlowError as exc:
-            return _fail(self, [f"❌ MetricFlow cannot compute {self.metric}: {exc}"])
+            return _fail(
+                self,
+                [
+                    f"❌ MetricFlow cannot compute {self.metric}: {exc}",
+                    f"Fix your YAML as MetricFlow's message says, run {self.build}, then check again.",
+                ],
+            )
         comparison = compare(mine, run_sql(self.expected), key=(self.key,), atol=0.01)
         if comparison.ok:
             return _passed(self, [f"✅ Correct: MetricFlow computes {self.metric} as the exercise defines it."])
