@@ -18,7 +18,7 @@ from .errors import (
     SettingsError,
 )
 from .metrics import query_metrics, validate_configs
-from .mock_data import apply_next_day_batch, load_raw_data, raw_data_state, table_checksums
+from .mock_data import apply_next_day_batch, change_raw_data, load_raw_data, raw_data_state, table_checksums
 from .queries import engine, query, setup_sql_magic
 from .runner import DbtResult, run_dbt
 from .settings import Settings, load_settings
@@ -39,6 +39,7 @@ __all__ = [
     "SettingsError",
     "apply_next_day_batch",
     "build",
+    "change_raw_data",
     "compile_inline",
     "compiled_sql",
     "connect",

@@ -8,6 +8,9 @@ for learners, and gives every learner on the roster:
   `statement_timeout` (a runaway query is stopped), member of the group role `<course database>_learners`;
 - their own schemas: the dbt target schema `<name>` and its companions (`<name>_staging`, ...), owned
   by their role, so nobody else can read, change or drop them;
+- their own copy of the raw data, `<name>_raw` (ECOM_RAW_SCHEMA): their sources read it, and a lesson that
+  changes the raw data (the next-day batch of lesson 05, the broken order of lesson 09) changes it for them
+  alone, while `raw_data` itself stays read-only;
 - a settings file `<class dir>/settings/<name>.env` (mode 0600) with the `ECOM_*` values their
   JupyterLab needs (read_settings_file reads it; the JupyterHub recipe in docker/jupyterhub does);
 - a copy of the course (dbt project, learner notebooks) in `<class dir>/projects/<name>`: their
@@ -33,7 +36,7 @@ import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
-from . import database, warehouse
+from . import database, mock_data, warehouse
 from .errors import EcomTutorialError, SettingsError
 from .ownership import SCHEMA_MARKER
 from .settings import DEFAULT_PROGRESS_SCHEMA, TARGET_SCHEMA_SUFFIXES, Settings, load_settings, target_schemas
@@ -41,6 +44,7 @@ from .settings import DEFAULT_PROGRESS_SCHEMA, TARGET_SCHEMA_SUFFIXES, Settings,
 ROLE_MARKER = "created by ecom-dbt-tutorial for the class in database {database}"
 PROGRESS_SCHEMA = DEFAULT_PROGRESS_SCHEMA  # the course database's record of checks (progress.py), shared
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,29}")
+RAW_COPY_SUFFIX = "_raw"  # a learner's copy of the raw data: `<name>_raw`
 # A learner's name becomes their schema: it must not be one the course or PostgreSQL uses.
 RESERVED_NAMES = {"raw_data", "public", "information_schema", PROGRESS_SCHEMA, "analytics_dev"}
 # What a learner's copy of the course holds: what dbt and the notebooks read, never dbt's output or solutions.
@@ -160,7 +164,7 @@ def name_problem(name: str) -> str | None:
             f"{name!r} is not a plain name: use 1-30 lowercase letters, digits and _, starting with a letter "
             "(e.g. ada_lovelace)"
         )
-    companions = tuple(suffix for suffix in TARGET_SCHEMA_SUFFIXES if suffix)
+    companions = (*(suffix for suffix in TARGET_SCHEMA_SUFFIXES if suffix), RAW_COPY_SUFFIX)
     if name in RESERVED_NAMES or name.startswith("pg_") or name.endswith(companions):
         return f"{name!r} is a schema name the course or PostgreSQL uses (or a learner's companion): choose another"
     return None
@@ -217,13 +221,19 @@ def role_name(settings: Settings, name: str) -> str:
 
 
 def group_role(settings: Settings) -> str:
-    """The group role every learner of this class is a member of: it holds the read access to raw_data."""
+    """The group role every learner of this class is a member of: it holds the read access to raw_data (whose
+    tables the learners' lessons read as their own copies, and their own sources of lessons 01 and 10 as they are)."""
     return f"{settings.db_name}_learners"
 
 
+def raw_copy_schema(name: str) -> str:
+    """Where learner `name`'s own copy of the raw data is (their ECOM_RAW_SCHEMA)."""
+    return name + RAW_COPY_SUFFIX
+
+
 def learner_schemas(name: str) -> list[str]:
-    """The schemas of learner `name`, whose dbt target schema is their name."""
-    return list(target_schemas(name))
+    """The schemas of learner `name`, whose dbt target schema is their name: dbt's, and their raw data."""
+    return [*target_schemas(name), raw_copy_schema(name)]
 
 
 def _role_marker(settings: Settings) -> str:
@@ -314,6 +324,7 @@ def _create_schemas(cur: psycopg2.extensions.cursor, settings: Settings, name: s
     for schema in learner_schemas(name):
         cur.execute(sql.SQL("create schema if not exists {} authorization {}").format(sql.Identifier(schema), role))
         cur.execute(sql.SQL("comment on schema {} is {}").format(sql.Identifier(schema), sql.Literal(SCHEMA_MARKER)))
+    mock_data.copy_raw_data(cur, raw_copy_schema(name), role_name(settings, name))
 
 
 def _drop_schemas(cur: psycopg2.extensions.cursor, settings: Settings, name: str) -> None:
@@ -340,6 +351,7 @@ def _learner_settings(settings: Settings, name: str, password: str, options: Cla
         "ECOM_DB_PASSWORD": password,
         "ECOM_DB_NAME": settings.db_name,
         "ECOM_DB_SCHEMA": name,
+        "ECOM_RAW_SCHEMA": raw_copy_schema(name),
         "ECOM_DBT_THREADS": str(options.dbt_threads),
         "ECOM_PROJECT_DIR": str(project),
         "ECOM_LEARNER": name,
@@ -452,8 +464,8 @@ def _connection_budget(conn: psycopg2.extensions.connection, learners: int) -> l
 
 
 def reset_learner(class_dir: Path, name: str, settings: Settings | None = None) -> Path | None:
-    """Rebuild learner `name` from scratch: empty schemas, a fresh copy of the course (the old one archived,
-    returned). Their login, password and progress stay."""
+    """Rebuild learner `name` from scratch: empty schemas, a fresh copy of the raw data and of the course (the
+    old one archived, returned). Their login, password and progress stay."""
     settings = _teacher_settings(settings)
     found = learner(class_dir, name)
     with database.connection(database.connection_info(settings)) as conn, conn.cursor() as cur:

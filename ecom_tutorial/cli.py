@@ -9,10 +9,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import database, embedded_server, mock_data, warehouse
+from . import database, embedded_server, warehouse
 from .errors import EcomTutorialError
 from .mock_data import MAX_SCALE
-from .runner import DbtUsageError, failure_of, run_dbt
+from .runner import DbtUsageError, dbt_environment, failure_of, run_dbt
 from .settings import load_settings
 
 
@@ -70,13 +70,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_env(args: argparse.Namespace) -> int:
     """Print `export` lines so that plain `dbt` in this shell reaches the same database."""
     settings = load_settings()
-    info = database.connection_info(settings)
-    exports = {
-        **info.dbt_env(),
-        "DBT_PROFILES_DIR": str(settings.project_dir),
-        "DBT_PROJECT_DIR": str(settings.dbt_project_dir),
-    }
-    for name, value in exports.items():
+    for name, value in dbt_environment(database.connection_info(settings), settings).items():
         print(f"export {name}={shlex.quote(value)}")
     return 0
 
@@ -232,15 +226,6 @@ def cmd_class_grade(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_class_batch(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    with database.connection(database.connection_info(settings)) as conn:
-        mock_data.apply_next_day_batch(conn, settings)
-        last = mock_data.raw_data_state(conn).last_order_date
-    print(f"The next-day batch is applied to the class's raw data (last order date {last}).")
-    return 0
-
-
 def _class_dir(args: argparse.Namespace) -> Path:
     return Path(args.class_dir).resolve() if args.class_dir else load_settings().class_dir
 
@@ -276,7 +261,6 @@ def _add_class_commands(commands: argparse._SubParsersAction) -> None:
     grade = add("grade", cmd_class_grade, "Run every build-it check on each learner's own models; print scores.")
     grade.add_argument("--csv", type=Path, help="also write the scores as CSV")
     grade.add_argument("--details", type=Path, help="also write, per learner and exercise, what the check said (CSV)")
-    add("batch", cmd_class_batch, "Apply lesson 05's next-day batch to the class's shared raw data.")
 
 
 def build_parser() -> argparse.ArgumentParser:

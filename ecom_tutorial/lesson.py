@@ -43,7 +43,7 @@ def setup_lesson(scale: int = 1, strict_exercises: bool = False, *, sql_magic: b
     exercises.configure(strict=strict_exercises)
     built_now = warehouse.ensure_built(settings, scale=scale, progress=True)
     with database.connection(database.connection_info(settings)) as conn:
-        loaded_scale = mock_data.raw_data_state(conn).scale
+        loaded_scale = mock_data.raw_data_state(conn, settings).scale
     if sql_magic:
         setup_sql_magic()
     charts.use_style()

@@ -6,14 +6,17 @@ server hold identical raw tables for the same scale factor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg2.extensions
+from psycopg2 import sql
 
 from .database import fetch_value
 from .errors import DatabasePermissionError, DataNotLoadedError, SettingsError
-from .settings import Settings, load_settings
+from .settings import SHARED_RAW_SCHEMA, Settings, load_settings
 
 # Each raw table and its primary key, in load order. The shop's database exports the first four;
 # product_reviews (the review widget) and returns (the returns desk) came with version 2 of the data.
@@ -82,25 +85,46 @@ def load_raw_data(conn: psycopg2.extensions.connection, scale: int = 1, settings
 
 
 def apply_next_day_batch(conn: psycopg2.extensions.connection, settings: Settings | None = None) -> None:
-    """Apply the deterministic, idempotent next-day batch (orders of 2025-01-01, changed customers and products).
-
-    In a class the raw data is shared and read-only for learners: the teacher applies the batch for
-    everyone (`ecom-tutorial class batch`); a learner's call then does nothing, and before it says whom to ask.
-    """
+    """Apply the deterministic, idempotent next-day batch (orders of 2025-01-01, changed customers and products)
+    to the raw data the sources read: raw_data, or in a class the learner's own copy of it."""
     settings = settings or load_settings()
-    state = raw_data_state(conn)
-    if not may_write_raw_data(conn):
-        if state.next_day_batch_applied:
-            return
-        raise shared_raw_data_error("the next-day batch", "ecom-tutorial class batch", "then run this cell again")
+    state = raw_data_state(conn, settings)
     with conn.cursor() as cur:
         cur.execute("select set_config('ecom.scale', %s, false)", (str(state.scale),))
-        cur.execute((settings.mock_data_dir / NEXT_DAY_BATCH_FILE).read_text())
+        cur.execute(settings.in_raw_schema((settings.mock_data_dir / NEXT_DAY_BATCH_FILE).read_text()))
     conn.commit()
 
 
+def change_raw_data(statement: str, params: Sequence[Any] | None = None, settings: Settings | None = None) -> int:
+    """Run one statement that changes the raw data, as a lesson does on purpose, and commit; the rows it changed.
+
+    The statement names raw_data, as the lessons do; in a class it changes the learner's own copy
+    (Settings.in_raw_schema).
+    """
+    from .database import connection, connection_info
+
+    settings = settings or load_settings()
+    with connection(connection_info(settings)) as conn, conn.cursor() as cur:
+        cur.execute(settings.in_raw_schema(statement), params)
+        return cur.rowcount
+
+
+def copy_raw_data(cur: psycopg2.extensions.cursor, schema: str, owner: str) -> None:
+    """Copy every raw table into `schema` (which exists), with its keys and indexes but no foreign keys, owned by
+    `owner`: a class learner's own raw data, which a lesson may change (the next-day batch, a broken order) for
+    them alone."""
+    for table in RAW_TABLES:
+        copy = sql.Identifier(schema, table)
+        cur.execute(
+            sql.SQL("create table {} (like {} including all)").format(copy, sql.Identifier(SHARED_RAW_SCHEMA, table))
+        )
+        cur.execute(sql.SQL("insert into {} select * from {}").format(copy, sql.Identifier(SHARED_RAW_SCHEMA, table)))
+        cur.execute(sql.SQL("alter table {} owner to {}").format(copy, sql.Identifier(owner)))
+        cur.execute(sql.SQL("analyze {}").format(copy))
+
+
 def may_write_raw_data(conn: psycopg2.extensions.connection) -> bool:
-    """Whether the user may change the raw tables: in a class, learners only read them (classroom.py)."""
+    """Whether the user may (re)load the shared raw data: in a class, learners only read it (classroom.py)."""
     with conn.cursor() as cur:
         cur.execute("select coalesce(has_table_privilege(to_regclass('raw_data.orders'), 'INSERT'), true)")
         return bool(fetch_value(cur))
@@ -114,26 +138,30 @@ def shared_raw_data_error(what: str, command: str, then: str) -> DatabasePermiss
     )
 
 
-def raw_data_state(conn: psycopg2.extensions.connection) -> RawDataState:
-    """Row counts, scale and last order date; raises DataNotLoadedError if a raw table is missing
-    (RawDataOutdatedError, a subclass, if only the tables of a later version of the data are)."""
+def raw_data_state(conn: psycopg2.extensions.connection, settings: Settings | None = None) -> RawDataState:
+    """Row counts, scale and last order date of the raw data the sources read (Settings.raw_schema); raises
+    DataNotLoadedError if a raw table is missing (RawDataOutdatedError, a subclass, if only the tables of a
+    later version of the data are)."""
+    schema = (settings or load_settings()).raw_schema
     with conn.cursor() as cur:
         cur.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw_data' and table_name = any(%s)",
-            (list(RAW_TABLES),),
+            "select table_name from information_schema.tables where table_schema = %s and table_name = any(%s)",
+            (schema, list(RAW_TABLES)),
         )
         present = {row[0] for row in cur.fetchall()}
         missing = [table for table in RAW_TABLES if table not in present]
         if not present.issuperset(FIRST_VERSION_TABLES):
             raise DataNotLoadedError("The raw data is not loaded yet: run `ecom-tutorial up` first.")
         if missing:
-            cur.execute("select count(*) from raw_data.customers")
+            cur.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(schema, "customers")))
             raise RawDataOutdatedError(missing, max(1, round(fetch_value(cur) / CUSTOMERS_PER_SCALE)))
         counts = {}
         for table in RAW_TABLES:
-            cur.execute(f"select count(*) from raw_data.{table}")
+            cur.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(schema, table)))
             counts[table] = fetch_value(cur)
-        cur.execute("select coalesce(max(order_date)::date::text, '') from raw_data.orders")
+        cur.execute(
+            sql.SQL("select coalesce(max(order_date)::date::text, '') from {}").format(sql.Identifier(schema, "orders"))
+        )
         last_order_date = fetch_value(cur)
     return RawDataState(
         row_counts=counts,

@@ -224,7 +224,7 @@ def existing_owned_schemas(conn: psycopg2.extensions.connection, settings: Setti
 
 def project_relations(settings: Settings) -> set[tuple[str, str]]:
     """(schema, name) of every relation this project creates."""
-    raw = {("raw_data", table) for table in RAW_TABLES}
+    raw = {(settings.raw_schema, table) for table in RAW_TABLES}
     audit = {(f"{settings.db_schema}_audit", table) for table in AUDIT_TABLES}
     return raw | audit | _manifest_relations(settings)
 

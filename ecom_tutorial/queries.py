@@ -10,23 +10,30 @@ import pandas as pd
 import sqlalchemy
 
 from . import database
-from .settings import load_settings
+from .settings import Settings, load_settings
 
 
 @lru_cache(maxsize=4)
-def _engine_for(url: str, options: str) -> sqlalchemy.Engine:
-    return sqlalchemy.create_engine(url, pool_pre_ping=True, connect_args={"options": options})
+def _engine_for(url: str, options: str, settings: Settings) -> sqlalchemy.Engine:
+    engine = sqlalchemy.create_engine(url, pool_pre_ping=True, connect_args={"options": options})
+
+    @sqlalchemy.event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _learners_raw_data(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        return settings.in_raw_schema(statement), parameters
+
+    return engine
 
 
 def engine() -> sqlalchemy.Engine:
     """A SQLAlchemy engine on the warehouse (one per process, server and target schema).
 
     Its sessions search dbt's schemas (Settings.search_path), so queries name models, not schemas:
-    `select * from customer_analytics` reads the learner's own target schema.
+    `select * from customer_analytics` reads the learner's own target schema; `raw_data.orders` reads the
+    raw data the learner's sources read (in a class, their own copy: Settings.in_raw_schema).
     """
     settings = load_settings()
     info = database.connection_info(settings)
-    return _engine_for(info.sqlalchemy_url(), database.search_path_option(settings.search_path))
+    return _engine_for(info.sqlalchemy_url(), database.search_path_option(settings.search_path), settings)
 
 
 def query(sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:

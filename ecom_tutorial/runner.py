@@ -169,6 +169,7 @@ def dbt_environment(info: database.ConnectionInfo, settings: Settings) -> dict[s
     return {
         **info.dbt_env(),
         "ECOM_DBT_THREADS": str(settings.dbt_threads),
+        "ECOM_RAW_SCHEMA": settings.raw_schema,  # the sources' schema (_stg_ecommerce__sources.yml)
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_PROFILES_DIR": str(settings.project_dir),
         "DBT_PROJECT_DIR": str(settings.dbt_project_dir),

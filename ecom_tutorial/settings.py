@@ -16,6 +16,7 @@
 | ECOM_LEARNER       | the operating system's user     | who `check()` records progress for (progress.py)             |
 | ECOM_PROGRESS_SCHEMA | course_progress               | schema of the progress table (kept by `reset`)               |
 | ECOM_CLASS_DIR     | <project>/class                 | the teacher's class folder: learners' settings and copies    |
+| ECOM_RAW_SCHEMA    | raw_data                        | where the sources are read: in a class, the learner's copy   |
 | DBT_TARGET_PATH    | target (in dbt_project/)        | dbt's own setting, honoured when reading its output          |
 
 The server-mode defaults match docker/docker-compose.yml, so `docker compose up -d` plus
@@ -25,6 +26,7 @@ The server-mode defaults match docker/docker-compose.yml, so `docker compose up 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +36,11 @@ from .errors import SettingsError
 
 DB_MODES = ("embedded", "server")
 DEFAULT_PROGRESS_SCHEMA = "course_progress"  # where check() records attempts (progress.py); a class shares it
+# Where the raw data is loaded, the name the lessons use. A learner of a class reads it through a schema of
+# their own (ECOM_RAW_SCHEMA, classroom.py) that a lesson may change without touching anyone else's data.
+SHARED_RAW_SCHEMA = "raw_data"
+_SHARED_RAW_NAME = re.compile(rf"\b{SHARED_RAW_SCHEMA}\.")
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class Settings:
     learner: str = ""
     progress_schema: str = DEFAULT_PROGRESS_SCHEMA
     class_dir: Path = Path("class")
+    raw_schema: str = SHARED_RAW_SCHEMA
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -84,14 +92,22 @@ class Settings:
     @property
     def owned_schemas(self) -> tuple[str, ...]:
         """The schemas this project creates or uses; `reset` drops in them only what it created (ownership.py)."""
-        return ("raw_data", *target_schemas(self.db_schema))
+        return (self.raw_schema, *target_schemas(self.db_schema))
 
     @property
     def search_path(self) -> tuple[str, ...]:
         """The schemas a notebook query or an exercise answer finds without naming them: dbt's
         (the target first), not raw_data, which a lesson names on purpose. So `select * from
         customer_analytics` works for every learner, whatever ECOM_DB_SCHEMA says."""
-        return tuple(schema for schema in self.owned_schemas if schema != "raw_data")
+        return target_schemas(self.db_schema)
+
+    def in_raw_schema(self, sql: str) -> str:
+        """`sql` with `raw_data.<table>` reading this learner's raw schema: the lessons, the exercises' expected
+        results and the next-day batch name raw_data, which in a class is shared and read-only, while each
+        learner reads (and a lesson changes) their own copy. Unchanged where the raw schema is raw_data."""
+        if self.raw_schema == SHARED_RAW_SCHEMA:
+            return sql
+        return _SHARED_RAW_NAME.sub(f"{self.raw_schema}.", sql)
 
 
 # dbt's target schema and the companions its custom schemas get (`+schema:` in dbt_project.yml), the
@@ -163,7 +179,17 @@ def load_settings() -> Settings:
         learner=env("ECOM_LEARNER") or _os_user(),
         progress_schema=env("ECOM_PROGRESS_SCHEMA") or DEFAULT_PROGRESS_SCHEMA,
         class_dir=Path(env("ECOM_CLASS_DIR") or project_dir / "class").expanduser().resolve(),
+        raw_schema=_raw_schema_setting(env("ECOM_RAW_SCHEMA") or SHARED_RAW_SCHEMA),
     )
+
+
+def _raw_schema_setting(name: str) -> str:
+    if not _PLAIN_NAME.fullmatch(name):
+        raise SettingsError(
+            f"ECOM_RAW_SCHEMA={name!r} is not a plain schema name (lowercase letters, digits and _): "
+            f"unset it to read {SHARED_RAW_SCHEMA}."
+        )
+    return name
 
 
 def _os_user() -> str:

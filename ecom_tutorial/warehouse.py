@@ -100,7 +100,7 @@ def up(scale: int | None = None, *, reload: bool = False, settings: Settings | N
         database.privileges_explained(info),
     ):
         try:
-            state = mock_data.raw_data_state(conn)
+            state = mock_data.raw_data_state(conn, settings)
             needs_load = reload or (scale is not None and scale != state.scale)
             if needs_load and not mock_data.may_write_raw_data(conn):
                 raise mock_data.shared_raw_data_error(
@@ -121,7 +121,7 @@ def up(scale: int | None = None, *, reload: bool = False, settings: Settings | N
             needs_load = True
         if needs_load:
             mock_data.load_raw_data(conn, scale or 1, settings)
-            state = mock_data.raw_data_state(conn)
+            state = mock_data.raw_data_state(conn, settings)
         notes = tuple(note for note in (report.kept_message(), _reporter_note(conn, settings, info)) if note)
     dropped = tuple(name for name in report.dropped if not name.startswith("raw_data"))
     return UpResult(info, needs_load, state, time.perf_counter() - started, dropped, notes)
@@ -200,7 +200,7 @@ def ensure_built(settings: Settings | None = None, scale: int | None = None, pro
 def _raw_data_loaded(settings: Settings) -> bool:
     try:
         with database.connection(database.connection_info(settings)) as conn:
-            mock_data.raw_data_state(conn)
+            mock_data.raw_data_state(conn, settings)
     except (DataNotLoadedError, DatabaseMissingError):
         return False
     return True
@@ -248,7 +248,7 @@ def build_fingerprint(settings: Settings | None = None) -> str:
     """A digest of everything a build depends on: the raw data, the as-of day and the dbt project."""
     settings = settings or load_settings()
     with database.connection(database.connection_info(settings)) as conn, conn.cursor() as cur:
-        cur.execute(_RAW_FINGERPRINT_SQL)
+        cur.execute(settings.in_raw_schema(_RAW_FINGERPRINT_SQL))
         raw = database.fetch_value(cur)
     return hashlib.md5(f"{raw}|{_project_digest(settings)}".encode()).hexdigest()
 
@@ -333,7 +333,7 @@ def status(settings: Settings | None = None) -> dict[str, object]:
                 f"user {info.user!r} may not create schemas in database {info.dbname!r} (`ecom-tutorial up` "
                 f"and dbt need to): {database.create_privilege_advice(info)}"
             )
-        state = mock_data.raw_data_state(conn)
+        state = mock_data.raw_data_state(conn, settings)
     except DataNotLoadedError:
         report["raw data"] = "not loaded yet: run `ecom-tutorial up`"
         return report

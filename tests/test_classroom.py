@@ -20,8 +20,12 @@ import pytest
 from conftest import CLI, REPO, drop_database_and_roles, run_cli, server_settings, unique_name
 
 from ecom_tutorial import class_report, classroom, database, mock_data, progress, workspace
-from ecom_tutorial.errors import DatabasePermissionError
+from ecom_tutorial.compiling import compile_inline
+from ecom_tutorial.errors import SettingsError
 from ecom_tutorial.exercises import check
+from ecom_tutorial.exercises.sql_answers import run_sql
+from ecom_tutorial.queries import query
+from ecom_tutorial.settings import load_settings
 from ecom_tutorial.solutions import solution_files
 
 LEARNERS = ["ann", "bob", "cat", "eve", "fay"]
@@ -131,6 +135,7 @@ def test_setup_again_adds_the_new_learner_and_leaves_the_others_as_they_were(a_c
 # What another learner (bob) tries on ann's schemas, the raw data and the server: all refused.
 FORBIDDEN = {
     "read another's table": "select * from ann.notes",
+    "change another's raw data": "delete from ann_raw.orders",
     "write in another's schema": "create table ann.intruder (id int)",
     "change another's table": "insert into ann.notes values ('bob was here')",
     "drop another's schema": "drop schema ann cascade",
@@ -229,11 +234,17 @@ execute_notebook(Path(sys.argv[1]), destination=Path(sys.argv[2]), parameters={"
 """
 
 
-def test_a_lesson_runs_unchanged_for_a_learner_of_the_class(a_class: dict[str, Any], tmp_path: Path) -> None:
-    """Lesson 02 (queries, `%sql`, a build-it and a debug-it exercise) as learner cat: in their schemas and
-    their copy of the course, every exercise passing, every check recorded as theirs."""
+@pytest.mark.parametrize(
+    ("lesson", "exercises"),
+    [("06_snapshots", "06.%%"), ("09_testing_and_docs", "09.%%")],  # the two lessons that change the raw data
+)
+def test_a_lesson_runs_unchanged_for_a_learner_of_the_class(
+    a_class: dict[str, Any], tmp_path: Path, lesson: str, exercises: str
+) -> None:
+    """A lesson as learner cat: in their schemas and their copy of the course and of the raw data, every exercise
+    passing, every check recorded as theirs, the shared raw data untouched (no next-day batch, no broken order)."""
     env = learner_env(a_class["dir"], "cat")
-    solution = REPO / "notebooks" / "solutions" / "02_staging.ipynb"
+    solution = REPO / "notebooks" / "solutions" / f"{lesson}.ipynb"
     result = subprocess.run(
         [sys.executable, "-c", RUN_LESSON, str(solution), str(tmp_path)],
         env={**os.environ, **env},
@@ -242,13 +253,15 @@ def test_a_lesson_runs_unchanged_for_a_learner_of_the_class(a_class: dict[str, A
         timeout=900,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    workspace_files = Path(env["ECOM_PROJECT_DIR"]) / "dbt_project" / "models" / "workspace"
-    assert (workspace_files / "stg_ecommerce__campaign_orders.sql").exists()  # written in their copy
     with cursor_as(env) as cur:
-        cur.execute("select to_regclass('cat_workspace.stg_ecommerce__campaign_orders') is not null")
+        cur.execute(
+            "select count(*) from course_progress.exercise_attempts where passed and exercise_id like %s", (exercises,)
+        )
+        assert cur.fetchone()[0] >= 3
+        cur.execute("select max(order_date) < '2025-01-01', min(order_id) > 0 from raw_data.orders")
+        assert cur.fetchone() == (True, True)
+        cur.execute("select max(order_date) >= '2025-01-01' from cat_raw.orders")
         assert cur.fetchone() == (True,)
-        cur.execute("select count(*) from course_progress.exercise_attempts where passed and exercise_id like '02.%%'")
-        assert cur.fetchone()[0] >= 4
 
 
 def test_every_check_is_recorded_and_a_learner_reads_only_their_own(
@@ -369,22 +382,37 @@ def test_remove_takes_a_learner_out_and_keeps_their_copy(a_class: dict[str, Any]
         assert cur.fetchone() == (0,)
 
 
-def test_the_next_day_batch_is_the_teachers_in_a_class(
+def test_a_lesson_changes_the_learners_own_raw_data_and_nobody_elses(
     a_class: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A learner may not change the shared raw data: before the teacher's `class batch` they are told to ask;
-    after it, their call does nothing."""
-    as_learner(monkeypatch, learner_env(a_class["dir"], "cat"))
+    """The next-day batch (lesson 05) and a broken order (lesson 09) change ann's copy of the raw data, which her
+    sources, queries and checks read as raw_data; the shared raw_data and bob's copy stay as they were."""
+    class_dir = a_class["dir"]
+    orders = "select count(*), max(order_date)::text from {}.orders"
+    with cursor_as(learner_env(class_dir, "bob")) as cur:
+        cur.execute(orders.format("raw_data"))
+        shared_before = cur.fetchone()
+        cur.execute(orders.format("bob_raw"))
+        assert cur.fetchone() == shared_before  # a copy of the shared data
+    as_learner(monkeypatch, learner_env(class_dir, "ann"))
     with database.connection() as conn:
-        if not mock_data.raw_data_state(conn).next_day_batch_applied:
-            with pytest.raises(DatabasePermissionError, match="ecom-tutorial class batch"):
-                mock_data.apply_next_day_batch(conn)
-            conn.rollback()
-    result = teacher_cli(a_class["teacher"], "batch")
-    assert "next-day batch is applied" in result.stdout
-    with database.connection() as conn:
-        mock_data.apply_next_day_batch(conn)  # a no-op now
+        mock_data.apply_next_day_batch(conn)
         assert mock_data.raw_data_state(conn).next_day_batch_applied
+    bad_order = (
+        "insert into raw_data.orders select -1, 1, now(), 'lost', null, 0, 0, now() from raw_data.orders limit 1"
+    )
+    assert mock_data.change_raw_data(bad_order) == 1
+
+    bad_orders = "select count(*) as n from raw_data.orders where order_id = -1"
+    assert query(bad_orders).loc[0, "n"] == 1  # the notebooks' queries read ann's copy
+    assert run_sql(bad_orders).loc[0, "n"] == 1  # and so do the exercises' expected results
+    compiled = compile_inline("select * from {{ source('ecommerce', 'orders') }}")
+    assert '"ann_raw"."orders"' in compiled  # and her sources
+    with cursor_as(learner_env(class_dir, "bob")) as cur:
+        for schema in ("raw_data", "bob_raw"):
+            cur.execute(orders.format(schema))
+            assert cur.fetchone() == shared_before, schema
+    mock_data.change_raw_data("delete from raw_data.orders where order_id = -1")
 
 
 def test_a_roster_names_its_problems_by_line(tmp_path: Path) -> None:
@@ -461,3 +489,35 @@ def test_setup_says_what_a_statement_timeout_looks_like_and_creates_no_learner(
             conn.close()
     finally:
         drop_database_and_roles(local_pg, database)
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("select * from raw_data.orders", "select * from ann_raw.orders"),
+        (
+            "update raw_data.products as p set x = 1 from raw_data.products",
+            "update ann_raw.products as p set x = 1 from ann_raw.products",
+        ),
+        (
+            "select 'raw_data' as schema_name, my_raw_data.x from t",
+            "select 'raw_data' as schema_name, my_raw_data.x from t",
+        ),
+    ],
+)
+def test_a_class_learners_raw_data_is_their_copy(monkeypatch: pytest.MonkeyPatch, sql: str, expected: str) -> None:
+    """The lessons name raw_data; for a learner of a class (ECOM_RAW_SCHEMA) that is their own copy, and only
+    a qualified table name changes, never a string or a name that merely contains raw_data."""
+    monkeypatch.setenv("ECOM_RAW_SCHEMA", "ann_raw")
+    settings = load_settings()
+    assert settings.in_raw_schema(sql) == expected
+    assert settings.owned_schemas[0] == "ann_raw" and "raw_data" not in settings.owned_schemas
+    monkeypatch.delenv("ECOM_RAW_SCHEMA")
+    assert load_settings().in_raw_schema(sql) == sql
+
+
+@pytest.mark.parametrize("name", ["Raw Data", "raw;drop", "1raw"])
+def test_a_raw_schema_setting_that_is_not_a_plain_name_says_so(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv("ECOM_RAW_SCHEMA", name)
+    with pytest.raises(SettingsError, match="ECOM_RAW_SCHEMA=.*not a plain schema name"):
+        load_settings()

@@ -34,7 +34,7 @@ from typing import Any
 from .. import workspace
 from ..compiling import compiled_code
 from ..runner import RESULTS_HISTORY
-from ..settings import Settings, load_settings
+from ..settings import SHARED_RAW_SCHEMA, Settings, load_settings
 from ..solutions import starting_files
 from . import (
     Exercise,
@@ -280,7 +280,8 @@ def _depends_on(node: dict[str, Any]) -> set[str]:
 
 def _hard_coded(raw_code: str, settings: Settings) -> list[str]:
     """Each relation of the project's schemas the SQL names directly, with its line: `line 9: raw_data.orders`."""
-    schemas = "|".join(re.escape(schema) for schema in sorted(settings.owned_schemas, key=len, reverse=True))
+    names = {*settings.owned_schemas, SHARED_RAW_SCHEMA}  # raw_data, even where the learner's copy is read
+    schemas = "|".join(re.escape(schema) for schema in sorted(names, key=len, reverse=True))
     pattern = re.compile(rf'(?<![\w."])"?({schemas})"?\s*\.\s*"?(\w+)', re.IGNORECASE)
     code = _COMMENTS.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), raw_code)  # keep line numbers
     found = []

@@ -228,7 +228,7 @@ def products_before_the_batch() -> int:
             return 0
         cur.execute(
             pgsql.SQL(
-                """
+                settings.in_raw_schema("""
                 update raw_data.products as products
                 set list_price = before.list_price, unit_cost = before.unit_cost,
                     category = before.category, updated_at = before.updated_at
@@ -240,7 +240,7 @@ def products_before_the_batch() -> int:
                 ) as before
                 where products.product_id = before.product_id
                     and products.updated_at >= {next_day}
-                """
+                """)
             ).format(
                 snapshot=pgsql.Identifier(f"{settings.db_schema}_snapshots", "product_snapshot"),
                 next_day=pgsql.SQL(NEXT_DAY),

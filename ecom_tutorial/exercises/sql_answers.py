@@ -114,13 +114,15 @@ def _refuse_unless_one_query(text: str) -> None:
 
 
 def prepare_sql(sql: str) -> str:
-    """The SQL that would run: Jinja compiled, `{target}` replaced; refused unless it is one query."""
+    """The SQL that would run: Jinja compiled, `{target}` replaced, raw_data the learner's (Settings.in_raw_schema);
+    refused unless it is one query."""
     from ..settings import load_settings
 
+    settings = load_settings()
     text = sql.strip().rstrip(";")
     if "{{" in text or "{%" in text:
         text = _compile_jinja(text)
-    text = text.replace("{target}", load_settings().db_schema)
+    text = settings.in_raw_schema(text.replace("{target}", settings.db_schema))
     _refuse_unless_one_query(text)
     return text
 
