@@ -98,8 +98,9 @@ class Settings:
     def search_path(self) -> tuple[str, ...]:
         """The schemas a notebook query or an exercise answer finds without naming them: dbt's
         (the target first), not raw_data, which a lesson names on purpose. So `select * from
-        customer_analytics` works for every learner, whatever ECOM_DB_SCHEMA says."""
-        return target_schemas(self.db_schema)
+        customer_analytics` works for every learner, whatever ECOM_DB_SCHEMA says. Not the CI schema: its
+        clones have the same names as the models they point to."""
+        return tuple(schema for schema in target_schemas(self.db_schema) if schema != self.db_schema + CI_SCHEMA_SUFFIX)
 
     def in_raw_schema(self, sql: str) -> str:
         """`sql` with `raw_data.<table>` reading this learner's raw schema: the lessons, the exercises' expected
@@ -111,8 +112,19 @@ class Settings:
 
 
 # dbt's target schema and the companions its custom schemas get (`+schema:` in dbt_project.yml), the
-# package's workspace and audit schemas: every schema a target (a learner of a class) has.
-TARGET_SCHEMA_SUFFIXES = ("", "_staging", "_seeds", "_snapshots", "_workspace", "_audit", "_dbt_test__audit")
+# package's workspace and audit schemas, and the one schema of the `ci` target (profiles.yml, lesson 09):
+# every schema a target (a learner of a class) has.
+CI_SCHEMA_SUFFIX = "_ci"
+TARGET_SCHEMA_SUFFIXES = (
+    "",
+    "_staging",
+    "_seeds",
+    "_snapshots",
+    "_workspace",
+    "_audit",
+    "_dbt_test__audit",
+    CI_SCHEMA_SUFFIX,
+)
 
 
 def target_schemas(target: str) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from psycopg2 import sql
 from . import database, embedded_server, locks, mock_data, ownership, workspace
 from .errors import DatabaseMissingError, DatabasePermissionError, DataNotLoadedError
 from .runner import DbtResult, run_dbt
-from .settings import Settings, load_settings
+from .settings import CI_SCHEMA_SUFFIX, Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,8 @@ def _require_create_privilege(
     conn: psycopg2.extensions.connection, settings: Settings, info: database.ConnectionInfo
 ) -> None:
     """Stop early, saying what to ask for, when schemas the course needs are missing and may not be created."""
-    # not needed by every build: where a test stores its failures, the learner's own models
-    optional = (f"{settings.db_schema}_dbt_test__audit", f"{settings.db_schema}_workspace")
+    # not needed by every build: where a test stores its failures, the learner's own models, slim CI (lesson 09)
+    optional = tuple(f"{settings.db_schema}{suffix}" for suffix in ("_dbt_test__audit", "_workspace", CI_SCHEMA_SUFFIX))
     needed = [schema for schema in settings.owned_schemas if schema not in optional]
     missing = sorted(set(needed) - set(ownership.existing_owned_schemas(conn, settings)))
     if missing and not database.may_create_schemas(conn):

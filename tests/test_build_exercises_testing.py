@@ -13,12 +13,15 @@ import pytest
 from conftest import (
     build_in_the_workspace,
     notebook_solutions,
+    only_in_the_workspace,
     solution_changed,
     verdict_of,
 )
 
 import ecom_tutorial
 from ecom_tutorial.exercises import check
+from ecom_tutorial.exercises.lesson_09 import save_production_state
+from ecom_tutorial.settings import load_settings
 from ecom_tutorial.solutions import solution_files, starting_files
 
 Files = dict[str, str]
@@ -270,3 +273,42 @@ def test_09_6_governance_accepts_its_solution_and_names_what_is_missing(
     build_in_the_workspace(no_date, select)
     verdict, out = verdict_of("09.6", capsys)
     assert not verdict and "Give version 1 a `deprecation_date`" in out, out
+
+
+def test_09_7_slim_ci_accepts_the_pull_request_alone_on_clones_and_names_what_is_missing(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    only_in_the_workspace(solution_files("09.7"))
+    prod_state = save_production_state()  # without the pull request's model, even though it is written
+    ci = ["--target", "ci", "--state", prod_state]
+    slim_build = ["build", "--select", "state:modified+", *ci]
+    with ecom_tutorial.connection() as conn, conn.cursor() as cur:
+        cur.execute(f'drop schema if exists "{load_settings().db_schema}_ci" cascade')
+
+    ecom_tutorial.run_dbt([*slim_build, "--defer"], progress=False)  # builds, reading production: no clone
+    verdict, out = verdict_of("09.7", capsys)
+    assert not verdict and "has no clone of production's fact_orders" in out, out
+
+    ecom_tutorial.run_dbt(["clone", *ci], progress=False)
+    result = ecom_tutorial.run_dbt(slim_build, progress=False)
+    assert result.table.query("type == 'model'")["node"].tolist() == ["order_status_summary"]
+    verdict, out = verdict_of("09.7", capsys)
+    assert verdict, out
+
+    ecom_tutorial.run_dbt(["build", "--select", "order_status_summary", *ci], progress=False)
+    verdict, out = verdict_of("09.7", capsys)
+    assert not verdict and "select what the pull request changed" in out, out
+
+    ecom_tutorial.run_dbt(["build", "--select", "order_status_summary"], progress=False)  # in production
+    verdict, out = verdict_of("09.7", capsys)
+    assert not verdict and "ran in the target 'dev'" in out, out
+
+    fact_orders = project / "models" / "marts" / "core" / "fact_orders.sql"
+    original = fact_orders.read_text()
+    try:  # production changed since its state was saved: the slim build is not slim any more
+        fact_orders.write_text(original + "\n-- changed after production's state was saved\n")
+        ecom_tutorial.run_dbt(slim_build, progress=False)
+    finally:
+        fact_orders.write_text(original)
+    verdict, out = verdict_of("09.7", capsys)
+    assert not verdict and "besides the pull request's (" in out and "Save production's state again" in out, out

@@ -1,5 +1,6 @@
 {#-
-    Hooks that keep an audit log of dbt runs in the schema <target schema>_audit.
+    Hooks that keep an audit log of dbt runs in the schema <target schema>_audit (the custom schema
+    `audit`: in the one schema of the `ci` target, like every node there; generate_schema_name.sql).
 
     create_audit_log()    on-run-start: creates the schema (marked as the project's, like every
                           schema dbt creates: macros/create_schema.sql) and the table (idempotent,
@@ -12,11 +13,11 @@
 -#}
 
 {% macro audit_relation() -%}
-    {{ target.schema }}_audit.dbt_model_runs
+    {{ generate_schema_name('audit', none) }}.dbt_model_runs
 {%- endmacro %}
 
 {% macro create_audit_log() %}
-    {{ create_marked_schema(target.schema ~ '_audit') }};
+    {{ create_marked_schema(generate_schema_name('audit', none)) }};
 
     create table if not exists {{ audit_relation() }} (
         invocation_id text not null,         -- one id per dbt command: groups the rows of a run
@@ -28,6 +29,8 @@
 {% endmacro %}
 
 {% macro record_model_start() %}
+    {#- `dbt clone` builds nothing (and runs no on-run-start hook): an empty hook is skipped -#}
+    {%- if flags.WHICH == 'clone' %}{% do return('') %}{% endif -%}
     {#- clock_timestamp(), not now(): now() is the start of the transaction, the same for every
         statement in it; clock_timestamp() is the moment this row is written -#}
     insert into {{ audit_relation() }} (invocation_id, model_name, schema_name, event, recorded_at)

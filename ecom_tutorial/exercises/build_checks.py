@@ -220,6 +220,7 @@ class _Built:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     freshness: dict[str, dict[str, Any]] = field(default_factory=dict)
     command: str | None = None  # the last dbt command that wrote run results: "build", "run", "compile", ...
+    args: dict[str, Any] = field(default_factory=dict)  # that command's arguments (target, select, state, ...)
 
     @classmethod
     def read(cls, target: Path, every_run: bool = False) -> _Built:
@@ -244,8 +245,8 @@ class _Built:
         for run_results in [*map(load, history), load("run_results.json")]:  # oldest first: the latest wins
             results.update({item["unique_id"]: item for item in run_results.get("results", [])})
         freshness = {item["unique_id"]: item for item in load("sources.json").get("results", [])}
-        command = None if every_run else (run_results.get("args") or {}).get("which")
-        return cls(nodes, results, freshness, command)
+        args = run_results.get("args") or {}  # the last command's, whichever `every_run` says
+        return cls(nodes, results, freshness, None if every_run else args.get("which"), args)
 
     def tests_of(self, unique_id: str) -> list[dict[str, Any]]:
         """The generic tests declared on a model (attached to it) or on a source (depending on it alone)."""

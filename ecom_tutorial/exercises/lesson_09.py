@@ -467,3 +467,115 @@ register(
         "`columns: [{include: all, exclude: [orders]}]`.",
     ),
 )
+
+
+# --------------------------------------------------------------------------- 09.7: slim CI with dbt clone
+
+
+PULL_REQUEST_MODEL = "order_status_summary"
+CI_TARGET = "ci"  # profiles.yml: the same server, one schema of its own (generate_schema_name.sql)
+PRODUCTION_STATE = "prod_state"  # in dbt's target folder: production's manifest.json
+
+
+def save_production_state(settings: Settings | None = None) -> str:
+    """Write production's manifest.json into `<target folder>/prod_state` and return that folder.
+
+    A CI job downloads it from production's last run. Here production is the learner's own warehouse, and its
+    manifest is the project as it is without the pull request's model: so a second run of the exercise still
+    finds that model new. The project is parsed in a temporary copy; the learner's files are never touched.
+    """
+    import dataclasses
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from ..runner import run_dbt
+
+    settings = settings or load_settings()
+    state = settings.dbt_target_dir / PRODUCTION_STATE
+    with tempfile.TemporaryDirectory(prefix="ecom-production-") as folder:
+        copy = dataclasses.replace(settings, project_dir=Path(folder))  # profiles.yml and dbt_project/, as here
+        shutil.copy2(settings.project_dir / "profiles.yml", copy.project_dir)
+        ignore = shutil.ignore_patterns("target", "logs")
+        shutil.copytree(settings.dbt_project_dir, copy.dbt_project_dir, symlinks=True, ignore=ignore)
+        for path in copy.dbt_project_dir.glob(f"models/workspace/{PULL_REQUEST_MODEL}.*"):
+            path.unlink()
+        run_dbt(["parse", "--target-path", str(state)], progress=False, settings=copy)
+    return str(state)
+
+
+def _clone_reads(settings: Settings, ci_schema: str) -> dict[str, str]:
+    """Each view of the CI schema with the schema of the production relation it reads (a clone, on PostgreSQL)."""
+    from ..database import connection, connection_info
+
+    with connection(connection_info(settings)) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select view_name, min(table_schema) from information_schema.view_table_usage "
+            "where view_schema = %s group by view_name",
+            (ci_schema,),
+        )
+        return dict(cur.fetchall())
+
+
+def _slim_ci_problems(settings: Settings) -> list[str]:
+    """The last command was the CI build of the pull request alone, on clones of production."""
+    built = _Built.read(settings.dbt_target_dir)
+    args = built.args
+    if args.get("target") != CI_TARGET:
+        target = args.get("target") or "dev"  # none given: the profile's default (profiles.yml)
+        return [f"Your last dbt command ran in the target {target!r}: build the pull request in CI, `--target ci`."]
+    selected = " ".join(args.get("select") or [])
+    if "state:modified" not in selected or not args.get("state"):
+        return [
+            f"Your CI build selected `{selected}`: select what the pull request changed and what depends on it, "
+            "`--select state:modified+`, compared with production's state (`--state prod_state`, the folder "
+            "save_production_state() returns)."
+        ]
+    others = sorted(
+        unique_id.split(".")[-1]
+        for unique_id in built.results
+        if unique_id.startswith("model.") and unique_id != f"model.{PROJECT}.{PULL_REQUEST_MODEL}"
+    )
+    if others:
+        return [
+            f"Your CI build rebuilt {len(others)} model(s) besides the pull request's ({', '.join(others[:3])}, ...): "
+            "they differ from production's state, which is older than the project (a macro or a model changed "
+            "since it was saved). Save production's state again, then clone and build again."
+        ]
+    ci_schema = (built.nodes.get(f"model.{PROJECT}.{PULL_REQUEST_MODEL}") or {}).get("schema", "")
+    clones = _clone_reads(settings, ci_schema)
+    if clones.get("fact_orders") != settings.db_schema:
+        return [
+            f"{ci_schema} has no clone of production's fact_orders: run `dbt clone --target ci --state ...` before "
+            "the CI build, so that the pull request's model reads production's data from the CI schema."
+        ]
+    return []
+
+
+register(
+    _CheckedFurther(
+        id="09.7",
+        title="Build it: slim CI, a pull request's model on clones of production",
+        models=(
+            ModelCheck(
+                name=PULL_REQUEST_MODEL,
+                materialized="view",
+                reads=("ref('fact_orders')",),
+                described=False,
+                expected="""
+                    select order_status, count(*) as orders, sum(order_total) as revenue
+                    from {target}.fact_orders
+                    group by 1
+                """,
+                key=("order_status",),
+            ),
+        ),
+        build='run_dbt(["build", "--target", "ci", "--select", "state:modified+", "--state", prod_state])',
+        further=_slim_ci_problems,
+        hint="Three steps, in order: prod_state = save_production_state(); "
+        'run_dbt(["clone", "--target", "ci", "--state", prod_state]); then the CI build of what changed.',
+        next_step=f"{PULL_REQUEST_MODEL}.sql reads ref('fact_orders') and groups by order_status: count(*) as "
+        "orders, sum(order_total) as revenue. Then `clone` and `build` with `--target ci` and `--state prod_state`; "
+        "the build selects `state:modified+`.",
+    ),
+)
