@@ -101,12 +101,19 @@ register(
                 f"Your list includes {MODEL} itself; the exercise asks for the models downstream of it.",
                 lambda: _models(f"{MODEL}+", keep_self=True),
             ),
+            Mistake(
+                "A model with versions has one id per version (`model.<project>.finance_monthly_revenue.v1`): its "
+                "name is all that follows `model.<project>.`, not the part after the last dot (`v1`).",
+                # what that gives for a versioned model, whether or not the project has one yet (09.6)
+                lambda: pd.concat([_models(f"{MODEL}+"), pd.DataFrame({"model": ["v1", "v2"]})]),
+                detect=lambda attempt, expected: bool(attempt["model"].astype(str).str.fullmatch(r"v\d+").any()),
+            ),
         ),
         hint="Walk manifest['child_map'] from the model's unique id, and keep the ids that start with 'model.'.",
         next_step="Keep two things: a set of ids seen and a list of ids to visit, starting with "
         f"'model.{PROJECT}.{MODEL}'. While the list is not empty, take an id out and add each of its "
         "child_map children that is not in the set to both. At the end keep the seen ids that start with "
-        "'model.' (tests are children too) and take the part after the last dot.",
+        "'model.' (tests are children too) and take what follows `model.<project>.`.",
     ),
 )
 
@@ -546,8 +553,9 @@ def _slim_ci_problems(settings: Settings) -> list[str]:
     clones = _clone_reads(settings, ci_schema)
     if clones.get("fact_orders") != settings.db_schema:
         return [
-            f"{ci_schema} has no clone of production's fact_orders: run `dbt clone --target ci --state ...` before "
-            "the CI build, so that the pull request's model reads production's data from the CI schema."
+            f"{ci_schema} has no clone of production's fact_orders: run `dbt clone --target ci --select "
+            "+state:modified --state ...` before the CI build, so that the pull request's model reads production's "
+            "data from the CI schema."
         ]
     return []
 
@@ -573,9 +581,11 @@ register(
         build='run_dbt(["build", "--target", "ci", "--select", "state:modified+", "--state", prod_state])',
         further=_slim_ci_problems,
         hint="Three steps, in order: prod_state = save_production_state(); "
-        'run_dbt(["clone", "--target", "ci", "--state", prod_state]); then the CI build of what changed.',
+        'run_dbt(["clone", "--target", "ci", "--select", "+state:modified", "--state", prod_state]); then the CI '
+        "build of what changed.",
         next_step=f"{PULL_REQUEST_MODEL}.sql reads ref('fact_orders') and groups by order_status: count(*) as "
-        "orders, sum(order_total) as revenue. Then `clone` and `build` with `--target ci` and `--state prod_state`; "
-        "the build selects `state:modified+`.",
+        "orders, sum(order_total) as revenue. Then `clone` and `build` with `--target ci` and `--state prod_state`: "
+        "the clone selects `+state:modified` (what the change reads), the build `state:modified+` (the change and "
+        "what reads it).",
     ),
 )
