@@ -307,7 +307,8 @@ def test_09_7_slim_ci_accepts_the_pull_request_alone_on_clones_and_names_what_is
     original = fact_orders.read_text()
     try:  # production changed since its state was saved: the slim build is not slim any more
         fact_orders.write_text(original + "\n-- changed after production's state was saved\n")
-        ecom_tutorial.run_dbt(slim_build, progress=False)
+        # its tests fail too: the clone holds only what the pull request reads, not what fact_orders' tests read
+        ecom_tutorial.run_dbt(slim_build, progress=False, check=False)
     finally:
         fact_orders.write_text(original)
     verdict, out = verdict_of("09.7", capsys)
