@@ -12,7 +12,7 @@ from pathlib import Path
 from . import database, embedded_server, warehouse
 from .errors import EcomTutorialError
 from .mock_data import MAX_SCALE
-from .runner import DbtUsageError, dbt_environment, failure_of, run_dbt
+from .runner import DbtUsageError, dbt_environment, failure_of, interactive, run_dbt
 from .settings import load_settings
 
 
@@ -37,7 +37,7 @@ _port = _whole_number(1, 65535, 8080)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    result = warehouse.up(args.scale)
+    result = warehouse.up(args.scale, progress=interactive())
     action = "Loaded" if result.loaded else "Already loaded:"
     counts = ", ".join(f"{table} {rows:,}" for table, rows in result.state.row_counts.items())
     if result.dropped:
@@ -84,7 +84,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
             "Run again with --yes to go ahead."
         )
         return 1
-    report = warehouse.reset(args.scale)
+    report = warehouse.reset(args.scale, progress=interactive())
     print(f"Dropped {', '.join(report.dropped) or 'nothing'}; raw data reloaded at scale {args.scale}.")
     if report.kept_message():
         print(report.kept_message())

@@ -131,7 +131,7 @@ class _Progress:
             self.bar.close()
 
 
-def _interactive() -> bool:
+def interactive() -> bool:
     """A progress bar helps in a terminal or a notebook; in CI logs it is only noise."""
     if sys.stderr.isatty():
         return True
@@ -205,7 +205,7 @@ def run_dbt(
     if not verbose:
         flags += ["--log-level", "none"]
 
-    progress_callback = _Progress(label=f"dbt {command[0] if command else ''}", enabled=progress and _interactive())
+    progress_callback = _Progress(label=f"dbt {command[0] if command else ''}", enabled=progress and interactive())
     lock = locks.run_lock(info, settings, f"dbt {' '.join(command)}") if _needs_lock(command) else nullcontext()
     # dbt reads the connection from these variables; they are set for this call only.
     started = time.time()

@@ -83,8 +83,11 @@ def _require_create_privilege(
         )
 
 
-def up(scale: int | None = None, *, reload: bool = False, settings: Settings | None = None) -> UpResult:
-    """Make the raw data available: load it if missing, or if `scale` differs from what is loaded.
+def up(
+    scale: int | None = None, *, reload: bool = False, settings: Settings | None = None, progress: bool = False
+) -> UpResult:
+    """Make the raw data available: load it if missing, or if `scale` differs from what is loaded
+    (with a progress bar of the load, if `progress`).
 
     Replacing loaded data at another scale also drops the warehouse built on it (only what this
     project created: ownership.py): an incremental fact or a snapshot would otherwise keep rows of
@@ -120,7 +123,7 @@ def up(scale: int | None = None, *, reload: bool = False, settings: Settings | N
         except DataNotLoadedError:
             needs_load = True
         if needs_load:
-            mock_data.load_raw_data(conn, scale or 1, settings)
+            mock_data.load_raw_data(conn, scale or 1, settings, progress=progress)
             state = mock_data.raw_data_state(conn, settings)
         notes = tuple(note for note in (report.kept_message(), _reporter_note(conn, settings, info)) if note)
     dropped = tuple(name for name in report.dropped if not name.startswith("raw_data"))
@@ -136,7 +139,7 @@ def build(
     `ensure_built` can tell a current warehouse from a stale one.
     """
     settings = settings or load_settings()
-    up(scale, settings=settings)
+    up(scale, settings=settings, progress=progress)
     run_dbt(["deps"], progress=False, settings=settings)
     refresh = ["--full-refresh"] if full_refresh else []
     # the learner's workspace (workspace.py) is the learner's to build: a half-written model must not fail this
@@ -145,7 +148,7 @@ def build(
     return result
 
 
-def reset(scale: int = 1, settings: Settings | None = None) -> ownership.DropReport:
+def reset(scale: int = 1, settings: Settings | None = None, progress: bool = False) -> ownership.DropReport:
     """Drop what this project created (and nothing else: ownership.py), then reload the raw data."""
     settings = settings or load_settings()
     info = prepare_database(settings)
@@ -157,7 +160,8 @@ def reset(scale: int = 1, settings: Settings | None = None) -> ownership.DropRep
                 )
             report = ownership.drop_project_objects(conn, settings)
             _init_database(conn, settings)
-        up(scale, settings=settings)  # under the same lock: no build starts on the half-reset database
+        # under the same lock: no build starts on the half-reset database
+        up(scale, settings=settings, progress=progress)
     return report
 
 

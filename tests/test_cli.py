@@ -9,10 +9,11 @@ import subprocess
 
 import psycopg2
 import pytest
-from conftest import REPO, isolated_database, run_cli, unique_name
+from conftest import REPO, drop_the_clone, isolated_database, run_cli, unique_name
 
 from ecom_tutorial import (
     DbtRunError,
+    cli,
     connection,
     run_dbt,
     table_checksums,
@@ -119,6 +120,26 @@ def test_reset_asks_first_and_drops_only_owned_schemas(built_warehouse):
         assert cur.fetchone() == (True,)
         cur.execute("select count(*) from raw_data.customers")
         assert cur.fetchone()[0] == 10_000
+
+
+def test_up_in_a_terminal_shows_which_raw_file_loads_and_how_far(
+    built_warehouse, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A load takes minutes at scale 100: in a terminal, `up` and `reset` show a bar of the raw data's files, naming
+    the one loading; in a log (no terminal) they stay quiet."""
+    name = unique_name("ecom_up_progress")
+    monkeypatch.setenv("ECOM_DB_NAME", name)
+    try:
+        monkeypatch.setattr(cli, "interactive", lambda: True)  # as in a terminal
+        assert cli.main(["up"]) == 0
+        shown = capfd.readouterr().err
+        for part in ("raw data, scale 1", "order_items", "8/8"):
+            assert part in shown, shown
+        monkeypatch.setattr(cli, "interactive", lambda: False)  # as in a log
+        assert cli.main(["reset", "--yes"]) == 0
+        assert "raw data, scale" not in capfd.readouterr().err
+    finally:
+        drop_the_clone(name)
 
 
 def test_server_mode_loads_identical_data_into_postgres_15(built_warehouse, local_pg):

@@ -12,7 +12,7 @@ from ecom_tutorial.runner import RESULT_COLUMNS
 
 
 def test_results_table_has_one_row_per_node_with_rows_affected(built_warehouse, capfd, monkeypatch):
-    monkeypatch.setattr("ecom_tutorial.runner._interactive", lambda: True)  # as in a terminal
+    monkeypatch.setattr("ecom_tutorial.runner.interactive", lambda: True)  # as in a terminal
     result = run_dbt(["run", "--select", "stg_ecommerce__products", "dim_products"])
     assert result.success and list(result.table.columns) == RESULT_COLUMNS
     by_node = result.table[result.table["type"] == "model"].set_index("node")
