@@ -443,7 +443,23 @@ def setup(
             _write_settings_file(found.settings_file, values)
             report.added.append(name)
         report.notes += _connection_budget(conn, len(report.added) + len(report.kept))
+        report.notes += _raw_copies_size(conn, len(report.added) + len(report.kept))
     return report
+
+
+def _raw_copies_size(conn: psycopg2.extensions.connection, learners: int) -> list[str]:
+    """What the learners' copies of the raw data take on the server's disk: it grows with the scale."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "select coalesce(sum(pg_total_relation_size(oid)), 0) from pg_class "
+            "where relnamespace = 'raw_data'::regnamespace and relkind = 'r'"
+        )
+        each = int(database.fetch_value(cur))
+    megabytes = each / 2**20
+    return [
+        f"Each learner's copy of the raw data takes {megabytes:,.0f} MB on the server's disk: "
+        f"{learners * megabytes / 1024:,.1f} GB for the {learners} learner(s) of the class."
+    ]
 
 
 def _connection_budget(conn: psycopg2.extensions.connection, learners: int) -> list[str]:

@@ -103,6 +103,7 @@ def a_class(local_pg: dict[str, object], tmp_path_factory: pytest.TempPathFactor
 def test_setup_gives_each_learner_a_login_their_schemas_and_a_private_settings_file(a_class: dict[str, Any]) -> None:
     class_dir, database = a_class["dir"], a_class["teacher"]["ECOM_DB_NAME"]
     assert "Added 5 learner(s): ann, bob, cat, eve, fay." in a_class["first"].stdout
+    assert "Each learner's copy of the raw data takes" in a_class["first"].stdout  # the disk the class needs
     for name in LEARNERS:
         path = classroom.settings_file(class_dir, name)
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
