@@ -3,6 +3,8 @@
 The notebooks call these; nothing here needs to be read to follow the course.
 """
 
+# first: before anything imports dbt, it defers a slow import of dbt's (lazy_imports.py says which)
+from . import lazy_imports  # noqa: F401
 from .compiling import compile_inline, compiled_sql
 from .database import ConnectionInfo, connect, connection, connection_info
 from .embedded_server import stop
