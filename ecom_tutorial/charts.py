@@ -498,3 +498,35 @@ def progress_heatmap(grid: pd.DataFrame, exercises: Sequence[str], ax: Axes | No
     ax.set_xlabel("exercise")
     ax.set_ylabel("learner")
     return ax
+
+
+BENCH_STEPS = {  # bench.json's figures per scale, and their names on the chart
+    "load": "load (up)",
+    "build": "build --full-refresh",
+    "tests": "tests alone",
+    "dbt_run": "models: dbt run, 1 thread",
+    "replay_seconds": "same SQL without dbt",
+}
+
+
+def benchmark(scales: Sequence[dict[str, object]], ax: Axes | None = None) -> Axes:
+    """`ecom-tutorial bench`'s figures: seconds per step, a group of bars per scale (log scale: the
+    scales are ten times apart)."""
+    rows = []
+    for figures in scales:
+        for key, label in BENCH_STEPS.items():
+            value = figures[key]
+            seconds = value["seconds"] if isinstance(value, dict) else value
+            rows.append({"scale": f"scale {figures['scale']}", "step": label, "seconds": float(seconds)})  # type: ignore[arg-type]
+    ax = _axes(ax)
+    sns.barplot(data=pd.DataFrame(rows), x="scale", y="seconds", hue="step", ax=ax)
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda value, _: f"{value:g} s"))
+    ax.yaxis.set_minor_formatter(mticker.NullFormatter())
+    for container in _bars(ax):
+        ax.bar_label(container, fmt="%.0f", fontsize=7)
+    ax.set_title("What each step costs, by scale (ecom-tutorial bench)")
+    ax.set_xlabel("")
+    ax.set_ylabel("wall time (log scale)")
+    ax.legend(fontsize=8)
+    return ax

@@ -140,6 +140,20 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    out_dir = args.out or load_settings().project_dir / "build" / "bench"
+    print(f"Measuring in a scratch data folder of its own (nothing of yours is touched); scales {args.scales}.")
+    figures = bench.run_bench(args.scales, out_dir, report=lambda line: print(line, flush=True))
+    print(bench.TABLE_HEADER)
+    for scale in figures:
+        print(bench.format_row(scale))
+    print(bench.describe_machine())
+    print(f"Figures: {out_dir / 'bench.json'}; chart: {out_dir / 'bench.png'}.")
+    return 0
+
+
 def cmd_progress(args: argparse.Namespace) -> int:
     from . import progress
 
@@ -306,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dbt = add("dbt", cmd_dbt, "Run any dbt command against the course database, e.g. `ecom-tutorial dbt -- test`.")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt")
+    bench = add("bench", cmd_bench, "Measure load, build, tests, dbt's overhead and memory per scale (scratch data).")
+    bench.add_argument("--scales", type=_scale, nargs="+", default=[1, 10], help="scale factors (default: 1 10)")
+    bench.add_argument("--out", type=Path, help="where bench.json and bench.png go (default: build/bench)")
     add("progress", cmd_progress, "Show your recorded checks: each exercise, passed or not, after how many attempts.")
     _add_class_commands(commands)
     return parser
