@@ -36,6 +36,7 @@ from typing import Any
 
 import psutil
 
+from .errors import EcomTutorialError
 from .settings import load_settings
 
 PROJECT = "ecom_dbt_tutorial"
@@ -132,7 +133,7 @@ class _PeakWatch:
         self._thread.join()
 
 
-class BenchError(RuntimeError):
+class BenchError(EcomTutorialError):
     """A benchmarked command failed: the message holds the end of its output."""
 
 
