@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,6 +36,7 @@ from typing import Any
 
 import psutil
 
+from . import workspace
 from .errors import EcomTutorialError
 from .settings import load_settings
 
@@ -154,6 +155,7 @@ class Scratch:
             DBT_LOG_PATH=str(folder / "logs"),
             TQDM_DISABLE="1",
         )
+        self.last_output = ""  # what the last command printed
 
     def run(self, args: list[str]) -> Step:
         """Run a Python command line (`-m ...` or `-c ...`) here, watching its time and memory."""
@@ -176,7 +178,7 @@ class Scratch:
     def run_results(self) -> dict[str, float]:
         """Seconds per node of dbt's last command (its run_results.json), by node name."""
         results = json.loads((self.target / "run_results.json").read_text())["results"]
-        return {item["unique_id"].split(".", 2)[2]: round(item["execution_time"], 3) for item in results}
+        return {node_name(item["unique_id"]): round(item["execution_time"], 3) for item in results}
 
     def manifest(self) -> dict[str, Any]:
         manifest: dict[str, Any] = json.loads((self.target / "manifest.json").read_text())
@@ -235,12 +237,17 @@ print(json.dumps(timings))
 """
 
 
-def replay(scratch: Scratch, manifest: Mapping[str, Any]) -> dict[str, float]:
-    """Run every model's compiled SQL in build order over one connection, then drop what it made;
-    the seconds of each model."""
-    models = models_in_build_order(manifest)
+def node_name(unique_id: str) -> str:
+    """How the figures name a node: `model.<project>.fact_orders.v2` -> `fact_orders.v2`."""
+    return unique_id.split(".", 2)[2]
+
+
+def replay(scratch: Scratch, manifest: Mapping[str, Any], built: Collection[str]) -> dict[str, float]:
+    """Run the compiled SQL of the models dbt `built` in build order over one connection, then drop
+    what it made; the seconds of each model."""
+    models = [node for node in models_in_build_order(manifest) if node_name(node["unique_id"]) in built]
     plan = {
-        "build": [(node["name"], replay_statement(node)) for node in models],
+        "build": [(node_name(node["unique_id"]), replay_statement(node)) for node in models],
         "cleanup": [replay_statement(node).split(" as ", 1)[0].replace("create", "drop", 1) for node in models],
     }
     process = subprocess.run(
@@ -257,12 +264,14 @@ def replay(scratch: Scratch, manifest: Mapping[str, Any]) -> dict[str, float]:
 
 def measure_scale(scratch: Scratch, scale: int) -> ScaleFigures:
     """Every figure at one scale, in the order a learner meets the steps."""
+    # what `ecom-tutorial build` builds: the project, not the learner's own files (workspace.py)
+    project_only = workspace.exclusions()
     load = scratch.cli("up", "--scale", str(scale))
     build = scratch.cli("build", "--full-refresh", "--no-progress")
-    tests = scratch.cli("dbt", "--", "test")
-    dbt_run = scratch.cli("dbt", "--", "run", "--full-refresh", "--threads", "1")
+    tests = scratch.cli("dbt", "--", "test", *project_only)
+    dbt_run = scratch.cli("dbt", "--", "run", "--full-refresh", "--threads", "1", *project_only)
     dbt_by_model = scratch.run_results()
-    replay_by_model = replay(scratch, scratch.manifest())
+    replay_by_model = replay(scratch, scratch.manifest(), built=dbt_by_model)
     scratch.run(["-c", NEXT_DAY_BATCH])
     scratch.cli("dbt", "--", "run", "--select", *INCREMENTAL_MODELS)
     after_batch = scratch.run_results()

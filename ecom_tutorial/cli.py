@@ -144,7 +144,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
 
     out_dir = args.out or load_settings().project_dir / "build" / "bench"
-    print(f"Measuring in a scratch data folder of its own (nothing of yours is touched); scales {args.scales}.")
+    scales = " ".join(map(str, args.scales))
+    print(f"Measuring in a scratch data folder of its own (nothing of yours is touched); scales {scales}.")
     figures = bench.run_bench(args.scales, out_dir, report=lambda line: print(line, flush=True))
     print(bench.TABLE_HEADER)
     for scale in figures:

@@ -15,6 +15,7 @@ from ecom_tutorial.bench import models_in_build_order, replay_statement
 
 def _model(name: str, parents: list[str], materialized: str = "table", package: str = "ecom_dbt_tutorial") -> Any:
     return {
+        "unique_id": f"model.{package}.{name}",
         "name": name,
         "resource_type": "model",
         "package_name": package,
