@@ -13,7 +13,7 @@ its own. Per scale it measures
 * incremental: the incremental models after the next-day batch, next to their full refresh;
 * memory: the peak of the server (the proportional share of its processes, so that shared
   memory counts once) and of the dbt process, during each command;
-* at scale 1, the learner's loop: the first one-model `run_dbt` build of a kernel, then a warm one.
+* the learner's loop: the first one-model `run_dbt` build of a fresh process, then a warm one.
 
 The figures go to `bench.json` and `bench.png` in the output folder (build/bench by default).
 """
@@ -190,7 +190,7 @@ class Scratch:
 
 def models_in_build_order(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The project's models that dbt materializes (not ephemeral ones: dbt inlines those), each
-    after every model it reads, the order `dbt run` builds them in with one thread."""
+    after every model it reads: an order `dbt run` with one thread could build them in."""
     nodes = {
         uid: node
         for uid, node in manifest["nodes"].items()
@@ -212,12 +212,16 @@ def models_in_build_order(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [node for node in ordered if node["config"]["materialized"] != "ephemeral"]
 
 
-def replay_statement(node: Mapping[str, Any], suffix: str = "__replay") -> str:
+def _replica(node: Mapping[str, Any], suffix: str = "__replay") -> tuple[str, str]:
+    """What the replay makes of a model: a view or a table, named beside dbt's relation."""
+    replica = node["relation_name"][:-1] + suffix + '"'  # "db"."schema"."name" -> "db"."schema"."name__replay"
+    return ("view" if node["config"]["materialized"] == "view" else "table"), replica
+
+
+def replay_statement(node: Mapping[str, Any]) -> str:
     """The model's compiled select, materialized beside dbt's relation (`<name>__replay`): it reads
     the same upstream relations as dbt's build did, and leaves dbt's warehouse as it was."""
-    relation = node["relation_name"]
-    replica = relation[:-1] + suffix + '"'  # "db"."schema"."name" -> "db"."schema"."name__replay"
-    kind = "view" if node["config"]["materialized"] == "view" else "table"
+    kind, replica = _replica(node)
     return f"create {kind} {replica} as {node['compiled_code']}"
 
 
@@ -248,7 +252,7 @@ def replay(scratch: Scratch, manifest: Mapping[str, Any], built: Collection[str]
     models = [node for node in models_in_build_order(manifest) if node_name(node["unique_id"]) in built]
     plan = {
         "build": [(node_name(node["unique_id"]), replay_statement(node)) for node in models],
-        "cleanup": [replay_statement(node).split(" as ", 1)[0].replace("create", "drop", 1) for node in models],
+        "cleanup": ["drop {} {}".format(*_replica(node)) for node in models],
     }
     process = subprocess.run(
         [sys.executable, "-c", REPLAY_SCRIPT], input=json.dumps(plan), env=scratch.env, capture_output=True, text=True
