@@ -168,7 +168,11 @@ class Scratch:
         watch.stop()
         if process.returncode != 0:
             tail = "\n".join(output.splitlines()[-20:])
-            raise BenchError(f"`{' '.join(args)[:120]}` failed (exit {process.returncode}):\n{tail}")
+            raise BenchError(
+                f"`{' '.join(args)[:120]}` failed (exit {process.returncode}):\n{tail}\n"
+                "The bench measures a project that builds: run `ecom-tutorial build` to see the failure in your "
+                "own installation, fix it, then run the bench again."
+            )
         self.last_output = output
         return Step(round(time.perf_counter() - started, 2), round(watch.server_peak), round(watch.command_peak))
 
