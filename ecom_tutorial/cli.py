@@ -33,10 +33,13 @@ def _whole_number(low: int, high: int, example: int) -> Callable[[str], int]:
 
 
 _scale = _whole_number(1, MAX_SCALE, 1)
+ENGINES = ("postgres", "spark")
 _port = _whole_number(1, 65535, 8080)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    if args.engine == "spark":
+        return _up_spark(args)
     result = warehouse.up(args.scale, progress=interactive())
     action = "Loaded" if result.loaded else "Already loaded:"
     counts = ", ".join(f"{table} {rows:,}" for table, rows in result.state.row_counts.items())
@@ -49,8 +52,26 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _up_spark(args: argparse.Namespace) -> int:
+    from . import spark_engine
+
+    result = spark_engine.up(args.scale, progress=interactive())
+    copied = "copied to it" if result.copied else "already there"
+    print(f"{result.cluster.describe()}.")
+    print(f"Raw data at scale {result.scale}: {copied}. Done in {result.seconds:.1f} s.")
+    print("Next: `ecom-tutorial build --engine spark`; `ecom-tutorial down` stops the cluster.")
+    return 0
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    if args.engine == "spark":
+        from . import spark_engine
+
+        spark_result = spark_engine.build(args.scale, full_refresh=args.full_refresh, progress=not args.no_progress)
+        print(f"dbt build --target spark: {spark_result.summary()} in {time.perf_counter() - started:.1f} s.")
+        print("Compare it with PostgreSQL's in lesson 11 (notebooks/11_spark.ipynb).")
+        return 0
     result = warehouse.build(args.scale, full_refresh=args.full_refresh, progress=not args.no_progress)
     print(f"dbt build: {result.summary()} in {time.perf_counter() - started:.1f} s.")
     if result.warnings:
@@ -62,7 +83,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    for key, value in warehouse.status().items():
+    from . import spark_cluster
+
+    cluster = spark_cluster.running()
+    spark = cluster.describe() if cluster else "not running (`ecom-tutorial up --engine spark` starts it: lesson 11)"
+    for key, value in {**warehouse.status(), "spark": spark}.items():
         print(f"{key:>24}: {value}")
     return 0
 
@@ -93,7 +118,16 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    from . import spark_cluster
+
     settings = load_settings()
+    if args.engine in ("spark", None):
+        spark_stopped = spark_cluster.stop(settings)
+        print(
+            "The Spark cluster stopped; its tables are kept." if spark_stopped else "The Spark cluster was not running."
+        )
+        if args.engine == "spark":
+            return 0
     if settings.db_mode != "embedded":
         print("ECOM_DB_MODE=server: this package does not manage that server; stop it where it runs.")
         return 0
@@ -291,11 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     scale_help = f"scale factor 1-{MAX_SCALE}: 1 = 10,000 customers, 50,000 orders (default: what is loaded, else 1)"
-    add("up", cmd_up, "Start the database (if embedded), create it and load the raw data.").add_argument(
-        "--scale", type=_scale, help=scale_help
-    )
+    engine_help = "postgres (the default), or spark: a local Spark cluster holding the same raw data (lesson 11)"
+    up = add("up", cmd_up, "Start the database (if embedded), create it and load the raw data.")
+    up.add_argument("--scale", type=_scale, help=scale_help)
+    up.add_argument("--engine", choices=ENGINES, default="postgres", help=engine_help)
     build = add("build", cmd_build, "up, then dbt deps and dbt build (seeds, models, snapshots, tests).")
     build.add_argument("--scale", type=_scale, help=scale_help)
+    build.add_argument("--engine", choices=ENGINES, default="postgres", help=engine_help)
     build.add_argument("--full-refresh", action="store_true", help="rebuild incremental models and seeds from scratch")
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
     add("status", cmd_status, "Show which server is used, whether it runs and what is loaded.")
@@ -303,7 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     reset = add("reset", cmd_reset, "Drop only this project's schemas and reload the raw data.")
     reset.add_argument("--scale", type=_scale, default=1, help="scale factor to reload at (default 1)")
     reset.add_argument("--yes", action="store_true", help="do it without asking")
-    add("down", cmd_down, "Stop the embedded PostgreSQL (its data is kept).")
+    add("down", cmd_down, "Stop the Spark cluster and the embedded PostgreSQL (their data is kept).").add_argument(
+        "--engine", choices=ENGINES, help="stop only this one (default: both)"
+    )
     add("docs", cmd_docs, "Generate the dbt docs and serve them on 127.0.0.1.").add_argument(
         "--port", type=_port, help="port to serve on, 1-65535 (default: a free one)"
     )

@@ -45,3 +45,7 @@ class DbtRunError(EcomTutorialError):
 
 class NothingCompiledError(EcomTutorialError, ValueError):
     """dbt compiled no SQL for what was asked (a model name misspelt, a snippet that is no SELECT)."""
+
+
+class SparkUnavailableError(EcomTutorialError):
+    """The local Spark cluster (lesson 11) cannot start or be reached: no Java, a process that failed."""

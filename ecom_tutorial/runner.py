@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import database, locks
+from . import database, locks, spark_cluster
 from .errors import DbtRunError
 from .settings import Settings, load_settings, scoped_environ
 
@@ -170,6 +170,7 @@ def dbt_environment(info: database.ConnectionInfo, settings: Settings) -> dict[s
         **info.dbt_env(),
         "ECOM_DBT_THREADS": str(settings.dbt_threads),
         "ECOM_RAW_SCHEMA": settings.raw_schema,  # the sources' schema (_stg_ecommerce__sources.yml)
+        **spark_cluster.dbt_env(settings),  # the `spark` target (lesson 11)
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_PROFILES_DIR": str(settings.project_dir),
         "DBT_PROJECT_DIR": str(settings.dbt_project_dir),

@@ -17,6 +17,7 @@
 | ECOM_PROGRESS_SCHEMA | course_progress               | schema of the progress table (kept by `reset`)               |
 | ECOM_CLASS_DIR     | <project>/class                 | the teacher's class folder: learners' settings and copies    |
 | ECOM_RAW_SCHEMA    | raw_data                        | where the sources are read: in a class, the learner's copy   |
+| ECOM_SPARK_DIR     | <project>/.spark                | the local Spark cluster's folder (lesson 11): logs, tables   |
 | DBT_TARGET_PATH    | target (in dbt_project/)        | dbt's own setting, honoured when reading its output          |
 
 The server-mode defaults match docker/docker-compose.yml, so `docker compose up -d` plus
@@ -62,6 +63,7 @@ class Settings:
     progress_schema: str = DEFAULT_PROGRESS_SCHEMA
     class_dir: Path = Path("class")
     raw_schema: str = SHARED_RAW_SCHEMA
+    spark_dir: Path = Path(".spark")
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -192,6 +194,7 @@ def load_settings() -> Settings:
         progress_schema=env("ECOM_PROGRESS_SCHEMA") or DEFAULT_PROGRESS_SCHEMA,
         class_dir=Path(env("ECOM_CLASS_DIR") or project_dir / "class").expanduser().resolve(),
         raw_schema=_raw_schema_setting(env("ECOM_RAW_SCHEMA") or SHARED_RAW_SCHEMA),
+        spark_dir=Path(env("ECOM_SPARK_DIR") or project_dir / ".spark").expanduser().resolve(),
     )
 
 

@@ -37,7 +37,7 @@
     {%- if not execute -%}
         {{ return('2024-12-31') }}
     {%- endif -%}
-    {%- set result = run_query('select max(order_date)::date::text from ' ~ raw_orders) -%}
+    {%- set result = run_query('select cast(cast(max(order_date) as date) as ' ~ dbt.type_string() ~ ') from ' ~ raw_orders) -%}
     {%- set last_order_date = result.columns[0].values()[0] -%}
     {%- if not last_order_date -%}
         {{ exceptions.raise_compiler_error(

@@ -16,7 +16,9 @@
     {{ generate_schema_name('audit', none) }}.dbt_model_runs
 {%- endmacro %}
 
-{% macro create_audit_log() %}
+{% macro create_audit_log() -%}{{ adapter.dispatch('create_audit_log')() }}{%- endmacro %}
+
+{% macro default__create_audit_log() %}
     {{ create_marked_schema(generate_schema_name('audit', none)) }};
 
     create table if not exists {{ audit_relation() }} (
@@ -28,7 +30,15 @@
     );
 {% endmacro %}
 
-{% macro record_model_start() %}
+{#- Not on Spark (lesson 11): a table of Parquet files takes one writer at a time, and dbt builds
+    the staging models on several threads, whose appends would collide. A log that many writers
+    append to needs a table format with transactions (Delta Lake, Iceberg). An empty hook is skipped. -#}
+{% macro spark__create_audit_log() -%}{%- endmacro %}
+{% macro spark__record_model_start() -%}{%- endmacro %}
+
+{% macro record_model_start() -%}{{ adapter.dispatch('record_model_start')() }}{%- endmacro %}
+
+{% macro default__record_model_start() %}
     {#- `dbt clone` builds nothing (and runs no on-run-start hook): an empty hook is skipped -#}
     {%- if flags.WHICH == 'clone' %}{% do return('') %}{% endif -%}
     {#- clock_timestamp(), not now(): now() is the start of the transaction, the same for every
@@ -36,3 +46,4 @@
     insert into {{ audit_relation() }} (invocation_id, model_name, schema_name, event, recorded_at)
     values ('{{ invocation_id }}', '{{ this.identifier }}', '{{ this.schema }}', 'model_start', clock_timestamp())
 {% endmacro %}
+

@@ -14,7 +14,15 @@
     the course uses hooks here to show how hooks work.
 -#}
 
-{% macro grant_select_to_reporter() %}
+{% macro grant_select_to_reporter() -%}{{ adapter.dispatch('grant_select_to_reporter')() }}{%- endmacro %}
+{% macro grant_usage_to_reporter() -%}{{ adapter.dispatch('grant_usage_to_reporter')() }}{%- endmacro %}
+
+{#- On Spark: no grants. The local cluster's Thrift server has no users or roles to grant to (it
+    runs without authentication, on 127.0.0.1 only); an empty hook is skipped. -#}
+{% macro spark__grant_select_to_reporter() -%}{%- endmacro %}
+{% macro spark__grant_usage_to_reporter() -%}{%- endmacro %}
+
+{% macro default__grant_select_to_reporter() %}
     {%- set role = var('reporter_role', 'reporter') -%}
     do $grant$
     begin
@@ -29,7 +37,7 @@
     $grant$
 {% endmacro %}
 
-{% macro grant_usage_to_reporter() %}
+{% macro default__grant_usage_to_reporter() %}
     {%- set role = var('reporter_role', 'reporter') -%}
     do $grant$
     begin

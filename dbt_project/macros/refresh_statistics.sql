@@ -11,7 +11,17 @@
     next-day batch at scale 10). The first build and a --full-refresh of an incremental model
     create the table, and are analyzed like any other.
 -#}
-{% macro refresh_statistics() %}
+{% macro refresh_statistics() -%}{{ adapter.dispatch('refresh_statistics')() }}{%- endmacro %}
+
+{#- Spark's optimizer uses table statistics too (row counts and sizes, to pick a broadcast join);
+    `analyze table` computes them. After an incremental batch, the same reasoning as above. -#}
+{% macro spark__refresh_statistics() -%}
+    {%- if not (config.get('materialized') == 'incremental' and not flags.FULL_REFRESH) -%}
+        analyze table {{ this }} compute statistics
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__refresh_statistics() %}
     {%- if config.get('materialized') == 'incremental' and not flags.FULL_REFRESH -%}
         do $analyze$
         begin

@@ -19,8 +19,8 @@ invalid_campaigns as (
     select
         'campaign ' || campaign_id as record_id,
         'campaign dates are missing or end before they start: '
-        || coalesce(cast(start_date as text), 'null') || ' to '
-        || coalesce(cast(end_date as text), 'null') as problem
+        || coalesce(cast(start_date as {{ dbt.type_string() }}), 'null') || ' to '
+        || coalesce(cast(end_date as {{ dbt.type_string() }}), 'null') as problem
     from campaigns
     where start_date is null
         or end_date is null

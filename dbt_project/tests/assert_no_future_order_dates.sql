@@ -25,16 +25,15 @@ orders_daily as (
 
 problems as (
     select
-        cast(order_id as text) as record_id,
+        cast(order_id as {{ dbt.type_string() }}) as record_id,
         'stg_ecommerce__orders: ordered_at ' || ordered_at || ' is after the current time' as problem
     from orders
-    -- localtimestamp: "now" without a time zone, like ordered_at
-    where ordered_at > localtimestamp
+    where ordered_at > {{ local_now() }}
 
     union all
 
     select
-        cast(order_id as text) as record_id,
+        cast(order_id as {{ dbt.type_string() }}) as record_id,
         'fact_orders: date_key ' || date_key || ' is after as_of_date' as problem
     from fact_orders
     where date_key > {{ as_of_date() }}
@@ -42,7 +41,7 @@ problems as (
     union all
 
     select
-        cast(date_key as text) as record_id,
+        cast(date_key as {{ dbt.type_string() }}) as record_id,
         'orders_daily: day ' || date_key || ' is after as_of_date' as problem
     from orders_daily
     where date_key > {{ as_of_date() }}

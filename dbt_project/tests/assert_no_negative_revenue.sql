@@ -25,7 +25,7 @@
     {%- for column in columns -%}
         {%- do checks.append(
             "select '" ~ model_name ~ "' as model_name, '" ~ column ~ "' as column_name, "
-            ~ "cast(" ~ key_column ~ " as text) as row_key, " ~ column ~ " as value "
+            ~ "cast(" ~ key_column ~ " as " ~ dbt.type_string() ~ ") as row_key, " ~ column ~ " as value "
             ~ "from " ~ ref(model_name) ~ " where " ~ column ~ " < 0"
         ) -%}
     {%- endfor -%}

@@ -37,7 +37,7 @@ renamed as (
         _loaded_at as loaded_at,
 
         -- when dbt built this model (the invocation's start time, fixed at build time)
-        cast('{{ run_started_at }}' as timestamptz) as dbt_updated_at
+        cast('{{ run_started_at }}' as {{ timestamp_tz() }}) as dbt_updated_at
 
     from source
 )

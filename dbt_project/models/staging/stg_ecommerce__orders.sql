@@ -31,7 +31,7 @@ renamed as (
         cast(updated_at as timestamp) as updated_at,
         _loaded_at as loaded_at,
         -- when dbt built this model (the invocation's start time, fixed at build time)
-        cast('{{ run_started_at }}' as timestamptz) as dbt_updated_at
+        cast('{{ run_started_at }}' as {{ timestamp_tz() }}) as dbt_updated_at
 
     from source
 )

@@ -80,7 +80,7 @@ joined as (
         campaigns.channel,
         campaigns.start_date,
         campaigns.end_date,
-        campaigns.end_date - campaigns.start_date + 1 as campaign_days,
+        {{ calculate_days_between('campaigns.start_date', 'campaigns.end_date') }} + 1 as campaign_days,
         campaigns.budget as campaign_budget,
         -- "active" on as_of_date, never on today: results must not change with the calendar
         {{ as_of_date() }} between campaigns.start_date and campaigns.end_date

@@ -25,19 +25,19 @@ calendar as (
         -- ISO conventions throughout: weeks start on Monday, Monday = 1 ... Sunday = 7, and week 1
         -- is the week with the year's first Thursday (so 2022-01-01, a Saturday, is in week 52
         -- of ISO year 2021)
-        cast(extract(isodow from date_day) as integer) as day_of_week,
-        to_char(date_day, 'FMDay') as day_name,
+        cast({{ iso_day_of_week('date_day') }} as integer) as day_of_week,
+        {{ day_name('date_day') }} as day_name,
         cast(extract(day from date_day) as integer) as day_of_month,
         cast(extract(doy from date_day) as integer) as day_of_year,
         cast(extract(week from date_day) as integer) as week_of_year,
-        cast(extract(isoyear from date_day) as integer) as iso_year,
+        cast({{ iso_year('date_day') }} as integer) as iso_year,
         cast(date_trunc('week', date_day) as date) as week_start_date,
         cast(extract(month from date_day) as integer) as month,
-        to_char(date_day, 'FMMonth') as month_name,
+        {{ month_name('date_day') }} as month_name,
         cast(date_trunc('month', date_day) as date) as month_start_date,
         cast(extract(quarter from date_day) as integer) as quarter,
         cast(extract(year from date_day) as integer) as year,
-        extract(isodow from date_day) in (6, 7) as is_weekend
+        {{ iso_day_of_week('date_day') }} in (6, 7) as is_weekend
 
     from spine
 ),

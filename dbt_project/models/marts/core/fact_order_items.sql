@@ -38,9 +38,21 @@
     )
 }}
 
+{#- On Spark (lesson 11) a table of Parquet files cannot delete rows: dbt's delete+insert and merge
+    need Delta Lake or Iceberg. The table is partitioned by month instead (one more column,
+    order_month: a folder per month), and an incremental run rewrites whole months
+    (insert_overwrite replaces exactly the partitions the run writes), so it selects every line of
+    each month it touches, not only the changed lines. Why months and not days: a partition is a
+    folder of files that every query lists, and a thousand folders of 150 lines each (scale 1)
+    made a count of the table take 4 s instead of 0.1 s. -#}
+{% set partition_month = "cast(" ~ dbt.date_trunc('month', 'order_date') ~ " as date)" %}
+{% if target.type == 'spark' %}
+    {{ config(incremental_strategy='insert_overwrite', partition_by=['order_month'], file_format='parquet') }}
+{% endif %}
+
 {% if is_incremental() %}
     {#- the table's high-water marks: its latest load time and its last day (macros/high_water_mark.sql) -#}
-    {%- set loaded_mark = high_water_mark('source_loaded_at', 'timestamptz') -%}
+    {%- set loaded_mark = high_water_mark('source_loaded_at', timestamp_tz()) -%}
     {%- set day_mark = high_water_mark('order_date', 'date') -%}
 {% endif %}
 
@@ -52,7 +64,7 @@ order_items as (
 
 -- Named twice below: PostgreSQL would compute such a CTE once, in full, into a temporary result.
 -- `not materialized` lets each use push its own filter into its read of the table.
-orders as not materialized (
+orders as {{ not_materialized() }} (
     select * from {{ ref('stg_ecommerce__orders') }}
 ),
 
@@ -70,11 +82,26 @@ changed_orders as (
 
 -- The lines to process: all of them on a full build. On an incremental run, each line loaded
 -- after the mark (strictly: rows at the mark were processed by the previous run), and every
--- line of a changed order.
+-- line of a changed order; on Spark, every line of the days those lines fall on (see config).
 lines_to_process as (
     select *
     from order_items
-    {% if is_incremental() %}
+    {% if is_incremental() and target.type == 'spark' %}
+        where order_id in (
+            select orders.order_id
+            from orders
+            where {{ partition_month }} in (
+                select cast({{ dbt.date_trunc('month', 'changed.order_date') }} as date)
+                from orders as changed
+                where
+                    changed.order_id in (select changed_orders.order_id from changed_orders)
+                    or changed.order_id in (
+                        select new_lines.order_id from order_items as new_lines
+                        where new_lines.loaded_at > {{ loaded_mark }}
+                    )
+            )
+        )
+    {% elif is_incremental() %}
         where
             loaded_at > {{ loaded_mark }}
             -- A list of keys (`= any(array(...))`), not a join or `in (select ...)`: PostgreSQL
@@ -89,7 +116,9 @@ lines_to_process as (
 orders_of_lines as (
     select *
     from orders
-    {% if is_incremental() %}
+    {% if is_incremental() and target.type == 'spark' %}
+        where order_id in (select lines_to_process.order_id from lines_to_process)
+    {% elif is_incremental() %}
         where order_id = any(array(select lines_to_process.order_id from lines_to_process))
     {% endif %}
 ),
@@ -146,4 +175,12 @@ final as (
     from new_order_items
 )
 
-select * from final
+{% if target.type == 'spark' -%}
+    -- the table's partition (see config), last: Spark keeps partition columns at the end
+    select
+        final.*,
+        {{ partition_month }} as order_month
+    from final
+{%- else -%}
+    select * from final
+{%- endif %}
