@@ -183,9 +183,11 @@ def load_raw_data(
 
 
 def _tables_present(cluster: Cluster, settings: Settings) -> bool:
-    rows = query(cluster, f"show tables in {settings.raw_schema}") if _has_database(cluster, settings) else []
-    return {row[1] for row in rows} >= set(RAW_TABLES)
+    return tables_in(cluster, settings.raw_schema) >= set(RAW_TABLES)
 
 
-def _has_database(cluster: Cluster, settings: Settings) -> bool:
-    return any(row[0] == settings.raw_schema for row in query(cluster, "show databases"))
+def tables_in(cluster: Cluster, schema: str) -> set[str]:
+    """The tables and views of a Spark database (schema), none if it does not exist."""
+    if not any(row[0] == schema for row in query(cluster, "show databases")):
+        return set()
+    return {row[1] for row in query(cluster, f"show tables in {schema}")}

@@ -28,6 +28,7 @@ from .runner import DbtResult, run_dbt
 from .settings import Settings, load_settings
 
 TARGET = "spark"  # the target of profiles.yml that reaches the cluster
+POSTGRES_TARGET = "dev"  # profiles.yml's default target
 # Columns that say when dbt built a row (run_started_at), which differ between any two builds
 RUN_TIME_COLUMNS = ("dbt_updated_at",)
 
@@ -88,12 +89,26 @@ def build(
     settings: Settings | None = None,
 ) -> DbtResult:
     """`up` (each part only if needed), then `dbt build --target spark`: the project on the cluster, its data
-    tests included (not the snapshots, which dbt_project.yml leaves out there, nor the learner's workspace)."""
+    tests included (not the snapshots, which dbt_project.yml leaves out there), or the models in `select`.
+    A whole build leaves the learner's workspace out, as `ecom-tutorial build` does."""
     settings = settings or load_settings()
     up(scale, settings=settings, progress=progress)
     command = ["build", "--target", TARGET, *(["--full-refresh"] if full_refresh else [])]
-    command += ["--select", *select] if select else []
-    return run_dbt([*command, *workspace.exclusions(settings)], progress=progress, settings=settings)
+    # what was selected by name is built, the learner's models included; a whole build leaves them out
+    command += ["--select", *select] if select else workspace.exclusions(settings)
+    return run_dbt(command, progress=progress, settings=settings)
+
+
+def time_models(select: tuple[str, ...] = ("marts",), settings: Settings | None = None) -> pd.DataFrame:
+    """`dbt run` of the selected models on PostgreSQL, then on Spark: seconds per model and engine (as dbt
+    measured each model, hooks included), for lesson 11's chart."""
+    settings = settings or load_settings()
+    rows = []
+    for engine, target in (("PostgreSQL", POSTGRES_TARGET), ("Spark", TARGET)):
+        result = run_dbt(["run", "--target", target, "--select", *select], progress=False, settings=settings)
+        models = result.table[result.table["type"] == "model"]
+        rows += [{"model": row.node, "engine": engine, "seconds": row.seconds} for row in models.itertuples()]
+    return pd.DataFrame(rows, columns=["model", "engine", "seconds"])
 
 
 # ----------------------------------------------------------------------------- the same answers?
@@ -138,18 +153,18 @@ class MartComparison:
         return self.only_in_postgres == 0 and self.only_in_spark == 0 and self.postgres_rows == self.spark_rows
 
 
-def compare_mart(mart: str, cluster: spark_cluster.Cluster, settings: Settings) -> MartComparison:
-    """One mart, row for row, on both engines: the columns PostgreSQL has (Spark's partition column aside),
-    but for the time of the build (RUN_TIME_COLUMNS)."""
+def compare_relation(schema: str, name: str, cluster: spark_cluster.Cluster, settings: Settings) -> MartComparison:
+    """One table or view, row for row, on both engines: the columns PostgreSQL has (a Spark partition column
+    aside), but for the time of the build (RUN_TIME_COLUMNS)."""
     with database.connection(database.connection_info(settings)) as conn, conn.cursor() as cur:
-        cur.execute(sql.SQL("select * from {}").format(sql.Identifier(settings.db_schema, mart)))
+        cur.execute(sql.SQL("select * from {}").format(sql.Identifier(schema, name)))
         names = [column.name for column in cur.description or ()]
         postgres = [tuple(row[i] for i, name in enumerate(names) if name not in RUN_TIME_COLUMNS) for row in cur]
     columns = [name for name in names if name not in RUN_TIME_COLUMNS]
-    spark_columns, spark = spark_data.read_table(cluster, settings.db_schema, mart)
+    spark_columns, spark = spark_data.read_table(cluster, schema, name)
     missing = [column for column in columns if column not in spark_columns]
     if missing:
-        return MartComparison(mart, len(postgres), len(spark), len(postgres), len(spark), f"Spark lacks {missing}")
+        return MartComparison(name, len(postgres), len(spark), len(postgres), len(spark), f"Spark lacks {missing}")
     left = _rows(postgres, list(range(len(columns))))
     right = _rows(spark, [spark_columns.index(column) for column in columns])
     only_left, only_right = left - right, right - left
@@ -159,8 +174,13 @@ def compare_mart(mart: str, cluster: spark_cluster.Cluster, settings: Settings) 
         if rows
     ]
     return MartComparison(
-        mart, len(postgres), len(spark), sum(only_left.values()), sum(only_right.values()), "; ".join(examples)
+        name, len(postgres), len(spark), sum(only_left.values()), sum(only_right.values()), "; ".join(examples)
     )
+
+
+def compare_mart(mart: str, cluster: spark_cluster.Cluster, settings: Settings) -> MartComparison:
+    """One mart (in the target schema), row for row, on both engines."""
+    return compare_relation(settings.db_schema, mart, cluster, settings)
 
 
 def compare_marts(settings: Settings | None = None) -> pd.DataFrame:

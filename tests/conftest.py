@@ -51,6 +51,8 @@ def pytest_configure(config: pytest.Config) -> None:
             "ECOM_DB_NAME": "ecommerce_dw",
             "ECOM_DB_SCHEMA": "analytics_dev",
             "ECOM_PROJECT_DIR": str(REPO),
+            # lesson 11's Spark cluster (test_spark.py, the notebook): one per session too, stopped at its end
+            "ECOM_SPARK_DIR": str(_SESSION_DIR / "spark"),
             # dbt's output and logs are the session's own too: a parallel worker (pytest -n) or a developer's
             # dbt in the checkout writes its own dbt_project/target/
             "DBT_TARGET_PATH": str(_SESSION_DIR / "target"),

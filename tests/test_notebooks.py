@@ -53,13 +53,9 @@ def _is_checked(cell: nbformat.NotebookNode) -> bool:
 # --------------------------------------------------------------------------- static checks
 
 
-# Numbers kept for a lesson that is planned: the Spark lesson (laptop to cluster) is 11, so the semantic layer is 12.
-RESERVED = {"11"}
-
-
 def test_the_series_is_complete() -> None:
     numbers = [path.name[:2] for path in NOTEBOOKS]
-    expected = [f"{n:02d}" for n in range(len(numbers) + len(RESERVED)) if f"{n:02d}" not in RESERVED]
+    expected = [f"{n:02d}" for n in range(len(numbers))]
     assert numbers == expected, f"gaps in the numbering: {numbers}"
     assert len(NOTEBOOKS) >= 5, [p.name for p in NOTEBOOKS]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import _SESSION_DIR, clone_the_warehouse, drop_the_clone, isolated_database, run_cli, unique_name
+from conftest import clone_the_warehouse, drop_the_clone, isolated_database, run_cli, unique_name
 
 import ecom_tutorial
 from ecom_tutorial import mock_data, spark_cluster, spark_data, spark_engine
@@ -87,20 +87,16 @@ def test_cells_compare_to_the_cent_in_utc() -> None:
 @pytest.fixture(scope="module")
 def spark_build(built_warehouse: dict[str, object]) -> Iterator[dict[str, str]]:
     """`ecom-tutorial build --engine spark` (which starts the cluster and copies the raw data) on the session's
-    scale-1 data, in a Spark folder of this session; the cluster is stopped afterwards."""
-    environment = {"ECOM_SPARK_DIR": str(_SESSION_DIR / "spark")}
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in environment.items():
-            patch.setenv(name, value)
-        try:
-            built = run_cli("build", "--engine", "spark", "--no-progress", timeout=1200)
-            assert built.returncode == 0, f"{built.stdout}\n{built.stderr}"
-            yield {"stdout": built.stdout}
-        finally:
-            cluster = spark_cluster.running()
-            stopped = run_cli("down", "--engine", "spark")
-            assert "The Spark cluster stopped" in stopped.stdout, stopped.stdout
-            assert cluster is not None and not any(psutil.pid_exists(pid) for pid in cluster.pids.values())
+    scale-1 data, in the session's Spark folder (conftest.py); `down` stops the cluster afterwards."""
+    try:
+        built = run_cli("build", "--engine", "spark", "--no-progress", timeout=1200)
+        assert built.returncode == 0, f"{built.stdout}\n{built.stderr}"
+        yield {"stdout": built.stdout}
+    finally:
+        cluster = spark_cluster.running()
+        stopped = run_cli("down", "--engine", "spark")
+        assert "The Spark cluster stopped" in stopped.stdout, stopped.stdout
+        assert cluster is not None and not any(psutil.pid_exists(pid) for pid in cluster.pids.values())
 
 
 @pytest.mark.slow
