@@ -127,6 +127,31 @@ def _partition_columns(cluster: spark_cluster.Cluster, table: str) -> list[str]:
     return [name for name in after if name and not name.startswith("#")]
 
 
+def _orders_by_weekday(day_field: str) -> str:
+    return f"""
+        select
+            cast(extract({day_field} from date_key) as integer) as day_of_week,
+            to_char(date_key, 'FMDay') as day_name,
+            count(*) as orders,
+            sum(recognized_revenue) as revenue
+        from {{target}}.fact_orders
+        group by 1, 2
+    """
+
+
+def _category_revenue(lines: str) -> str:
+    return f"""
+        select
+            products.category,
+            cast(date_trunc('month', order_items.order_date) as date) as order_month,
+            sum(order_items.line_total) as revenue
+        from {{target}}.fact_order_items as order_items
+        inner join {{target}}.dim_products as products on order_items.product_id = products.product_id
+        where {lines}
+        group by 1, 2
+    """
+
+
 register(
     BothEnginesExercise(
         id="11.1",
@@ -134,26 +159,13 @@ register(
         models=(),
         build='run_dbt(["build", "--select", "orders_by_weekday"])',
         model="orders_by_weekday",
-        expected="""
-            select
-                cast(extract(isodow from date_key) as integer) as day_of_week,
-                to_char(date_key, 'FMDay') as day_name,
-                count(*) as orders,
-                sum(recognized_revenue) as revenue
-            from {target}.fact_orders
-            group by 1, 2
-        """,
+        expected=_orders_by_weekday("isodow"),
         key=("day_of_week",),
         model_mistakes=(
             Mistake(
                 "Your day_of_week counts from Sunday = 0: that is `dow`. The exercise asks for ISO days, Monday = 1 "
                 "... Sunday = 7: the macro iso_day_of_week.",
-                result="""
-                    select cast(extract(dow from date_key) as integer) as day_of_week,
-                        to_char(date_key, 'FMDay') as day_name, count(*) as orders,
-                        sum(recognized_revenue) as revenue
-                    from {target}.fact_orders group by 1, 2
-                """,
+                result=_orders_by_weekday("dow"),
             ),
         ),
         hint="Group fact_orders by the ISO day number and the day's name, from the macros iso_day_of_week and "
@@ -167,29 +179,14 @@ register(
         models=(),
         build='run_dbt(["build", "--select", "monthly_category_revenue"])',
         model="monthly_category_revenue",
-        expected="""
-            select
-                products.category,
-                cast(date_trunc('month', order_items.order_date) as date) as order_month,
-                sum(order_items.line_total) as revenue
-            from {target}.fact_order_items as order_items
-            inner join {target}.dim_products as products on order_items.product_id = products.product_id
-            where order_items.is_revenue
-            group by 1, 2
-        """,
+        expected=_category_revenue("order_items.is_revenue"),
         key=("category", "order_month"),
         partitioned_by="order_month",
         model_mistakes=(
             Mistake(
                 "Your revenue counts the lines of cancelled and returned orders too: keep the lines whose "
                 "is_revenue is true.",
-                result="""
-                    select products.category, cast(date_trunc('month', order_items.order_date) as date) as order_month,
-                        sum(order_items.line_total) as revenue
-                    from {target}.fact_order_items as order_items
-                    inner join {target}.dim_products as products on order_items.product_id = products.product_id
-                    group by 1, 2
-                """,
+                result=_category_revenue("true"),
             ),
         ),
         hint="Revenue-earning lines of fact_order_items, joined to dim_products for the category, summed by "
