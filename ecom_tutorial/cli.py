@@ -70,6 +70,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
         spark_result = spark_engine.build(args.scale, full_refresh=args.full_refresh, progress=not args.no_progress)
         print(f"dbt build --target spark: {spark_result.summary()} in {time.perf_counter() - started:.1f} s.")
+        print("Left out on Spark, by configuration:")
+        for what, why in spark_engine.LEFT_OUT.items():
+            print(f"  - {what}: {why}")
         print("Compare it with PostgreSQL's in lesson 11 (notebooks/11_spark.ipynb).")
         return 0
     result = warehouse.build(args.scale, full_refresh=args.full_refresh, progress=not args.no_progress)

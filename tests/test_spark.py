@@ -129,6 +129,7 @@ def test_spark_holds_the_same_raw_data(spark_build: dict[str, str]) -> None:
 @pytest.mark.slow
 def test_the_build_ran_data_tests_and_left_snapshots_out(spark_build: dict[str, str]) -> None:
     assert "ERROR=0" in spark_build["stdout"] and "PASS=" in spark_build["stdout"]
+    assert "snapshots: they close rows with `merge`" in spark_build["stdout"]  # the CLI says what it left out
     run_results = __import__("json").loads((load_settings().dbt_target_dir / "run_results.json").read_text())
     kinds = {result["unique_id"].split(".")[0] for result in run_results["results"]}
     assert {"model", "test", "seed", "unit_test"} <= kinds and "snapshot" not in kinds
