@@ -158,13 +158,18 @@ def load_raw_data(
     with database.connection(database.connection_info(settings)) as conn:
         fingerprint = _fingerprint(conn, settings)
         try:
-            if json.loads(record.read_text()) == fingerprint and _tables_present(cluster, settings):
-                return False
+            before = json.loads(record.read_text())
         except (OSError, ValueError):
-            pass
+            before = None
+        if before == fingerprint and _tables_present(cluster, settings):
+            return False
         shutil.rmtree(raw_dir, ignore_errors=True)
         schema = settings.raw_schema
         statements = [f"create database if not exists {schema}"]
+        if not _only_grew(before, fingerprint):
+            # other data (another scale, another database): what dbt built on the old data goes, as `up` does
+            # on PostgreSQL, or an incremental model would keep rows of the old data
+            statements += [f"drop database if exists {name} cascade" for name in _dbt_schemas(settings)]
         with conn.cursor() as cur:
             for table in RAW_TABLES:
                 report(table)
@@ -180,6 +185,19 @@ def load_raw_data(
             cursor.execute(statement)
     record.write_text(json.dumps(fingerprint))
     return True
+
+
+def _only_grew(before: dict[str, list[str]] | None, after: dict[str, list[str]]) -> bool:
+    """True if every raw table has at least as many rows and as late a load as before: the data was appended
+    to (the next-day batch), not replaced."""
+    if not before or set(before) != set(after):
+        return False
+    return all(int(after[t][0]) >= int(before[t][0]) and after[t][1] >= before[t][1] for t in after)
+
+
+def _dbt_schemas(settings: Settings) -> list[str]:
+    """The Spark databases dbt builds in (the target schema and its companions), not the raw data's."""
+    return [schema for schema in settings.owned_schemas if schema != settings.raw_schema]
 
 
 def _tables_present(cluster: Cluster, settings: Settings) -> bool:

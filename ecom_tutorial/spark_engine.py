@@ -101,7 +101,8 @@ def build(
     up(scale, settings=settings, progress=progress)
     command = ["build", "--target", TARGET, *(["--full-refresh"] if full_refresh else [])]
     # what was selected by name is built, the learner's models included; a whole build leaves them out
-    command += ["--select", *select] if select else workspace.exclusions(settings)
+    # (not snapshots/workspace: snapshots are disabled on Spark, and dbt refuses an exclusion that matches nothing)
+    command += ["--select", *select] if select else workspace.exclusions(settings, disabled=("snapshots/workspace",))
     return run_dbt(command, progress=progress, settings=settings)
 
 

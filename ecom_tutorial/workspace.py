@@ -181,14 +181,17 @@ def set_aside(name: str | Path, settings: Settings | None = None) -> Path:
     return target
 
 
-def exclusions(settings: Settings | None = None) -> list[str]:
+def exclusions(settings: Settings | None = None, *, disabled: tuple[str, ...] = ()) -> list[str]:
     """`--exclude` arguments that leave the learner's files out of a dbt command (none if there are none).
 
-    Only folders holding files dbt reads are named: dbt warns about a selector that matches nothing.
+    Only folders holding files dbt reads are named: dbt warns about a selector that matches nothing. So are
+    not the `disabled` folders, whose nodes the target leaves out anyway (snapshots on Spark).
     """
     root = _project_dir(settings).resolve()
     folders = [
-        folder for folder in FOLDERS if any(p.suffix in DBT_SUFFIXES for p in (root / folder).rglob("*") if p.is_file())
+        folder
+        for folder in FOLDERS
+        if folder not in disabled and any(p.suffix in DBT_SUFFIXES for p in (root / folder).rglob("*") if p.is_file())
     ]
     return ["--exclude", *(f"path:{folder}" for folder in folders)] if folders else []
 

@@ -71,6 +71,17 @@ def test_a_recorded_cluster_whose_processes_are_gone_is_not_running(
     assert spark_cluster.dbt_env(settings) == {"ECOM_SPARK_PORT": "10123"}  # profiles.yml's port, read as recorded
 
 
+def test_raw_data_that_only_grew_keeps_the_spark_warehouse_and_replaced_data_drops_it() -> None:
+    before = {"orders": ["50000", "2024-12-31 02:00:00+00"], "order_items": ["150000", "2024-12-31 02:00:00+00"]}
+    batch = {"orders": ["50048", "2025-01-01 02:00:00+00"], "order_items": ["150148", "2025-01-01 02:00:00+00"]}
+    assert spark_data._only_grew(before, batch)  # the next-day batch: incremental models keep their rows
+    assert not spark_data._only_grew(batch, before)  # other data: the incremental fact would keep the batch's
+    reloaded = {**batch, "orders": ["500000", "2024-12-30 02:00:00+00"]}  # more rows, but loaded earlier
+    assert not spark_data._only_grew(before, reloaded)
+    assert not spark_data._only_grew(None, batch)
+    assert not spark_data._only_grew({"orders": before["orders"]}, batch)  # a table more or less: replaced
+
+
 def test_cells_compare_to_the_cent_in_utc() -> None:
     comparable = spark_engine._comparable
     assert comparable(Decimal("82.0368")) == comparable(82.04) == Decimal("82.04")
@@ -197,5 +208,6 @@ def test_after_the_next_day_batch_the_incremental_fact_agrees(spark_build: dict[
             assert batch_day[0][0] > 0
     finally:
         drop_the_clone(clone)
-        # the session's own data again on Spark, for any test after this one
-        spark_engine.build(select=["fact_order_items"], full_refresh=True, progress=False)
+        # the session's own data again on Spark, for any test after this one: replaced data (fewer rows than
+        # the batch left) drops what dbt built on Spark (spark_data._only_grew), so the whole project is built
+        spark_engine.build(progress=False)
