@@ -36,14 +36,19 @@ MIN_JAVA = 17  # pyspark 4 runs on Java 17 and newer
 START_TIMEOUT = 180.0  # seconds for one process to come up; the JVMs start in about 10 to 30 s here
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 
-# The cluster's settings, written to its conf/spark-defaults.conf. Sized for a 2-core laptop: one core
-# and 1 GB per worker, so two executors; few shuffle partitions, because the course's tables are small
-# and Spark's default of 200 would spend most of a build scheduling empty tasks.
+# The cluster's settings, written to its conf/spark-defaults.conf. Sized for a 2-core laptop, where a dbt
+# build is hundreds of small queries (267 data tests) and each one's fixed cost is what adds up: one core
+# and 1 GB per worker, so two executors; as many shuffle partitions as cores, with adaptive execution off,
+# because re-planning after each shuffle costs a job more per query than it saves on tables this small;
+# no waiting for a "more local" executor, since every executor is on this host. Measured on the data tests
+# of the core marts: 38 s warm before, 26 s after (see also _JVM_OPTIONS).
 _DEFAULTS = {
     "spark.master.rest.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",  # as the PostgreSQL data: timestamps mean UTC
-    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.shuffle.partitions": str(WORKERS),
+    "spark.sql.adaptive.enabled": "false",
+    "spark.locality.wait": "0s",
     "spark.driver.memory": "1g",
     "spark.executor.memory": "1g",
     "spark.executor.cores": "1",
@@ -52,6 +57,10 @@ _DEFAULTS = {
     # dbt-spark's `insert_overwrite` replaces only the partitions a batch writes, not the whole table
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
 }
+# The JVMs compile with the quick compiler (C1) only: a lesson's cluster lives minutes, not days, and on two
+# cores the optimizing compiler's work competes with the queries. The data tests of the core marts took 73 s
+# on a fresh cluster and 41 s with this; the cluster starts in 21 s instead of 28 s.
+_JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
 _LOG4J = """\
 rootLogger.level = warn
 rootLogger.appenderRef.stdout.ref = console
@@ -196,7 +205,8 @@ def _write_conf(folder: Path, warehouse: Path, metastore: Path) -> Path:
         **_DEFAULTS,
         "spark.sql.warehouse.dir": warehouse.as_uri(),
         # Derby, the metastore's database, writes derby.log into its home
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={metastore}",
+        "spark.driver.extraJavaOptions": f"{_JVM_OPTIONS} -Dderby.system.home={metastore}",
+        "spark.executor.extraJavaOptions": _JVM_OPTIONS,
     }
     (conf / "spark-defaults.conf").write_text("".join(f"{key} {value}\n" for key, value in defaults.items()))
     (conf / "log4j2.properties").write_text(_LOG4J)
@@ -272,6 +282,7 @@ def start(settings: Settings | None = None, report: Callable[[str], None] = lamb
         "SPARK_CONF_DIR": str(conf),
         "SPARK_LOCAL_IP": "127.0.0.1",
         "SPARK_LOG_DIR": str(logs),
+        "SPARK_DAEMON_JAVA_OPTS": _JVM_OPTIONS,  # the master and the workers
     }
     spark_class = [str(home / "bin" / "spark-class")]
     ports = {name: _free_port() for name in ("master", "master_ui", "thrift", "app_ui")}

@@ -99,6 +99,7 @@ def build(
     A whole build leaves the learner's workspace out, as `ecom-tutorial build` does."""
     settings = settings or load_settings()
     up(scale, settings=settings, progress=progress)
+    warehouse.install_packages(settings)
     command = ["build", "--target", TARGET, *(["--full-refresh"] if full_refresh else [])]
     # what was selected by name is built, the learner's models included; a whole build leaves them out
     # (not snapshots/workspace: snapshots are disabled on Spark, and dbt refuses an exclusion that matches nothing)

@@ -140,12 +140,18 @@ def build(
     """
     settings = settings or load_settings()
     up(scale, settings=settings, progress=progress)
-    run_dbt(["deps"], progress=False, settings=settings)
+    install_packages(settings)
     refresh = ["--full-refresh"] if full_refresh else []
     # the learner's workspace (workspace.py) is the learner's to build: a half-written model must not fail this
     result = run_dbt(["build", *refresh, *workspace.exclusions(settings)], progress=progress, settings=settings)
     _record_build(settings)
     return result
+
+
+def install_packages(settings: Settings) -> None:
+    """`dbt deps`: the project's own package (ecom_utils, a local folder) into dbt_packages/, which every
+    parse needs and a fresh clone lacks."""
+    run_dbt(["deps"], progress=False, settings=settings)
 
 
 def reset(scale: int = 1, settings: Settings | None = None, progress: bool = False) -> ownership.DropReport:
