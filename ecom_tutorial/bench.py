@@ -153,6 +153,7 @@ class Scratch:
             ECOM_PROJECT_DIR=project_dir,
             DBT_TARGET_PATH=str(self.target),
             DBT_LOG_PATH=str(folder / "logs"),
+            ECOM_SPARK_DIR=str(folder / "spark"),  # engine_bench.py's cluster, if it starts one
             TQDM_DISABLE="1",
         )
         self.last_output = ""  # what the last command printed
@@ -322,7 +323,8 @@ def machine() -> dict[str, Any]:
 
 @contextmanager
 def scratch_installation() -> Iterator[Scratch]:
-    """A scratch installation whose server is stopped and folder deleted afterwards, whatever happens."""
+    """A scratch installation whose server (and Spark cluster) is stopped and folder deleted afterwards,
+    whatever happens."""
     with tempfile.TemporaryDirectory(prefix="ecom-bench-") as folder:
         scratch = Scratch(Path(folder))
         try:

@@ -532,13 +532,14 @@ def benchmark(scales: Sequence[dict[str, object]], ax: Axes | None = None) -> Ax
     return ax
 
 
-def engine_times(times: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Seconds per model on each engine (spark_engine.time_models): a pair of bars per model, slowest first."""
+def engine_times(times: pd.DataFrame, ax: Axes | None = None, title: str = "dbt run, wall time per model") -> Axes:
+    """Seconds per model on each engine (spark_engine.time_models, engine_bench.record): a pair of bars per
+    model, slowest first."""
     order = times.groupby("model")["seconds"].max().sort_values(ascending=False).index
     ax = _axes(ax, figsize=(FIGSIZE[0], max(3.0, 0.45 * len(order))))
     sns.barplot(data=times, y="model", x="seconds", hue="engine", order=order, orient="h", ax=ax)
     for container in _bars(ax):
         ax.bar_label(container, fmt="%.1f s", fontsize=8, padding=2)
-    ax.set(title="dbt run, wall time per model", xlabel="seconds", ylabel="")
+    ax.set(title=title, xlabel="seconds", ylabel="")
     ax.legend(title="")
     return ax

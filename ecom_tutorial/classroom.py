@@ -47,8 +47,9 @@ NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,29}")
 RAW_COPY_SUFFIX = "_raw"  # a learner's copy of the raw data: `<name>_raw`
 # A learner's name becomes their schema: it must not be one the course or PostgreSQL uses.
 RESERVED_NAMES = {"raw_data", "public", "information_schema", PROGRESS_SCHEMA, "analytics_dev"}
-# What a learner's copy of the course holds: what dbt and the notebooks read, never dbt's output or solutions.
-COPIED = ("dbt_project", "notebooks", "docker/postgres", "profiles.yml")
+# What a learner's copy of the course holds: what dbt and the notebooks read (benchmarks/: lesson 11's chart),
+# never dbt's output or solutions.
+COPIED = ("dbt_project", "notebooks", "docker/postgres", "profiles.yml", "benchmarks")
 NOT_COPIED = (
     *("target", "logs", "dbt_packages", "package-lock.yml"),  # dbt's output: theirs to make
     *("solutions", "TEACHING.md", "*.bak", ".ipynb_checkpoints"),  # the teacher's

@@ -181,14 +181,31 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
 
     out_dir = args.out or load_settings().project_dir / "build" / "bench"
-    scales = " ".join(map(str, args.scales))
+    if args.engines:
+        return _bench_engines(args.scales or [10], out_dir)
+    scales = " ".join(map(str, args.scales or [1, 10]))
     print(f"Measuring in a scratch data folder of its own (nothing of yours is touched); scales {scales}.")
-    figures = bench.run_bench(args.scales, out_dir, report=lambda line: print(line, flush=True))
+    figures = bench.run_bench(args.scales or [1, 10], out_dir, report=lambda line: print(line, flush=True))
     print(bench.TABLE_HEADER)
     for scale in figures:
         print(bench.format_row(scale))
     print(bench.describe_machine())
     print(f"Figures: {out_dir / 'bench.json'}; chart: {out_dir / 'bench.png'}.")
+    return 0
+
+
+def _bench_engines(scales: list[int], out_dir: Path) -> int:
+    from . import engine_bench
+
+    if len(scales) != 1:
+        print("`bench --engines` compares the engines at one scale: give one, for example `--scales 10`.")
+        return 2
+    print(f"Building the whole project at scale {scales[0]} on PostgreSQL, then on Spark, in a scratch folder of its")
+    print("own (nothing of yours is touched; Spark needs Java 17, as lesson 11 does). A few minutes.")
+    measured = engine_bench.run_engine_bench(scales[0], out_dir, report=lambda line: print(line, flush=True))
+    print(measured.describe())
+    print(measured.times.pivot(index="model", columns="engine", values="seconds").to_string())
+    print(f"Figures: {out_dir / engine_bench.ENGINES_FILE}; chart: {out_dir / 'engines.png'}.")
     return 0
 
 
@@ -363,7 +380,10 @@ def build_parser() -> argparse.ArgumentParser:
     dbt = add("dbt", cmd_dbt, "Run any dbt command against the course database, e.g. `ecom-tutorial dbt -- test`.")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt")
     bench = add("bench", cmd_bench, "Measure load, build, tests, dbt's overhead and memory per scale (scratch data).")
-    bench.add_argument("--scales", type=_scale, nargs="+", default=[1, 10], help="scale factors (default: 1 10)")
+    bench.add_argument("--scales", type=_scale, nargs="+", help="scale factors (default: 1 10; with --engines: 10)")
+    bench.add_argument(
+        "--engines", action="store_true", help="compare PostgreSQL and Spark per mart at one scale (lesson 11)"
+    )
     bench.add_argument("--out", type=Path, help="where bench.json and bench.png go (default: build/bench)")
     add("progress", cmd_progress, "Show your recorded checks: each exercise, passed or not, after how many attempts.")
     _add_class_commands(commands)

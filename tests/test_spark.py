@@ -7,6 +7,7 @@ server, in a folder of this session) and run real dbt-spark against it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -17,7 +18,7 @@ import pytest
 from conftest import clone_the_warehouse, drop_the_clone, isolated_database, run_cli, unique_name
 
 import ecom_tutorial
-from ecom_tutorial import mock_data, spark_cluster, spark_data, spark_engine
+from ecom_tutorial import engine_bench, mock_data, spark_cluster, spark_data, spark_engine
 from ecom_tutorial.errors import SparkUnavailableError
 from ecom_tutorial.settings import load_settings
 
@@ -66,7 +67,7 @@ def test_a_recorded_cluster_whose_processes_are_gone_is_not_running(
     gone = psutil.Popen(["true"])
     gone.wait()
     cluster = spark_cluster.Cluster(str(tmp_path), 1, 2, 10123, 4, {"master": gone.pid})
-    (tmp_path / "cluster.json").write_text(__import__("json").dumps(cluster.__dict__))
+    (tmp_path / "cluster.json").write_text(json.dumps(cluster.__dict__))
     assert spark_cluster.running(settings) is None
     assert spark_cluster.dbt_env(settings) == {"ECOM_SPARK_PORT": "10123"}  # profiles.yml's port, read as recorded
 
@@ -90,6 +91,32 @@ def test_cells_compare_to_the_cent_in_utc() -> None:
     assert comparable(moment) == comparable(datetime(2024, 12, 31, 2, 0))
     assert comparable("2024-12-31") == comparable(datetime(2024, 12, 31).date())
     assert comparable(float("nan")) is None and comparable("Monday") == "Monday"
+
+
+def test_the_engine_comparison_is_the_learners_own_if_measured_else_the_courses(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Lesson 11's chart at scale 10: build/bench/engines.json at that scale wins over benchmarks/engines.json."""
+    course = engine_bench.record(10)  # the record the course ships, as the lesson reads it
+    assert course.scale == 10 and set(course.build_seconds) == set(engine_bench.BUILDS)
+    assert set(course.times["engine"]) == set(engine_bench.BUILDS)
+    assert set(course.times["model"]) <= set(spark_engine.mart_names()) and len(set(course.times["model"])) >= 10
+    figures = dict(json.loads((load_settings().project_dir / engine_bench.COURSE_RECORD).read_text()))
+    project = tmp_path / "project"  # a checkout, as far as load_settings looks, without the course's record
+    for folder in ("benchmarks", "dbt_project"):
+        (project / folder).mkdir(parents=True)
+    (project / "dbt_project" / "dbt_project.yml").touch()
+    monkeypatch.setenv("ECOM_PROJECT_DIR", str(project))
+    with pytest.raises(ecom_tutorial.EcomTutorialError, match=r"bench --engines --scales 10"):
+        engine_bench.record(10)
+    (project / engine_bench.COURSE_RECORD).write_text(json.dumps(figures))
+    assert engine_bench.record(10).measured_on == figures["measured_on"]
+    own = project / "build" / "bench" / engine_bench.ENGINES_FILE
+    own.parent.mkdir(parents=True)
+    own.write_text(json.dumps({**figures, "scale": 1, "measured_on": "mine at scale 1"}))
+    assert engine_bench.record(10).measured_on == figures["measured_on"]  # another scale: not this chart's
+    own.write_text(json.dumps({**figures, "measured_on": "mine"}))
+    assert engine_bench.record(10).measured_on == "mine"
 
 
 # ----------------------------------------------------------------------------- a real cluster
@@ -141,11 +168,19 @@ def test_spark_holds_the_same_raw_data(spark_build: dict[str, str]) -> None:
 def test_the_build_ran_data_tests_and_left_snapshots_out(spark_build: dict[str, str]) -> None:
     assert "ERROR=0" in spark_build["stdout"] and "PASS=" in spark_build["stdout"]
     assert "snapshots: they close rows with `merge`" in spark_build["stdout"]  # the CLI says what it left out
-    run_results = __import__("json").loads((load_settings().dbt_target_dir / "run_results.json").read_text())
+    run_results = json.loads((load_settings().dbt_target_dir / "run_results.json").read_text())
     kinds = {result["unique_id"].split(".")[0] for result in run_results["results"]}
     assert {"model", "test", "seed", "unit_test"} <= kinds and "snapshot" not in kinds
     tables = {row[1] for row in spark_data.query(spark_engine.require_cluster(), "show tables in analytics_dev")}
     assert set(spark_engine.mart_names()) <= tables
+
+
+@pytest.mark.slow
+def test_the_engine_bench_reads_each_marts_time_from_a_spark_build(spark_build: dict[str, str]) -> None:
+    run_results = json.loads((load_settings().dbt_target_dir / "run_results.json").read_text())
+    seconds = engine_bench.mart_seconds(run_results, set(spark_engine.mart_names()))
+    assert set(seconds) == set(spark_engine.mart_names())  # every mart, nothing else (no staging, no tests)
+    assert all(value > 0 for value in seconds.values())
 
 
 @pytest.mark.slow
@@ -207,7 +242,6 @@ def test_after_the_next_day_batch_the_incremental_fact_agrees(spark_build: dict[
             )
             assert batch_day[0][0] > 0
     finally:
+        # Spark now holds the clone's data; whatever uses this Spark folder next (the session's data has fewer
+        # rows than the batch left) finds it replaced, and `up` drops and rebuilds (spark_data._only_grew)
         drop_the_clone(clone)
-        # the session's own data again on Spark, for any test after this one: replaced data (fewer rows than
-        # the batch left) drops what dbt built on Spark (spark_data._only_grew), so the whole project is built
-        spark_engine.build(progress=False)
