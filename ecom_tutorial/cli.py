@@ -200,8 +200,8 @@ def _bench_engines(scales: list[int], out_dir: Path) -> int:
     if len(scales) != 1:
         print("`bench --engines` compares the engines at one scale: give one, for example `--scales 10`.")
         return 2
-    print(f"Building the whole project at scale {scales[0]} on PostgreSQL, then on Spark, in a scratch folder of its")
-    print("own (nothing of yours is touched; Spark needs Java 17, as lesson 11 does). A few minutes.")
+    print(f"The whole project at scale {scales[0]} on PostgreSQL, then on Spark, each built and its marts run again")
+    print("alone, in a scratch folder of its own (nothing of yours is touched; Spark needs Java 17). Minutes.")
     measured = engine_bench.run_engine_bench(scales[0], out_dir, report=lambda line: print(line, flush=True))
     print(measured.describe())
     print(measured.times.pivot(index="model", columns="engine", values="seconds").to_string())

@@ -98,8 +98,8 @@ def test_the_engine_comparison_is_the_learners_own_if_measured_else_the_courses(
 ) -> None:
     """Lesson 11's chart at scale 10: build/bench/engines.json at that scale wins over benchmarks/engines.json."""
     course = engine_bench.record(10)  # the record the course ships, as the lesson reads it
-    assert course.scale == 10 and set(course.build_seconds) == set(engine_bench.BUILDS)
-    assert set(course.times["engine"]) == set(engine_bench.BUILDS)
+    assert course.scale == 10 and set(course.build_seconds) == set(engine_bench.ENGINES)
+    assert set(course.times["engine"]) == set(engine_bench.ENGINES)
     assert set(course.times["model"]) <= set(spark_engine.mart_names()) and len(set(course.times["model"])) >= 10
     figures = dict(json.loads((load_settings().project_dir / engine_bench.COURSE_RECORD).read_text()))
     project = tmp_path / "project"  # a checkout, as far as load_settings looks, without the course's record
