@@ -8,8 +8,8 @@ The lesson draws the learner's own figures if they measured at that scale, and o
 record (`benchmarks/engines.json`, measured with this command; it names the machine).
 
 Per engine it runs what a learner runs, `ecom-tutorial build --full-refresh` (seeds, models, every test:
-the whole build's time), then measures what lesson 11 measures at its own scale (spark_engine.time_models):
-`dbt run --full-refresh` of the marts, dbt's seconds for each.
+the whole build's time), then times the marts as lesson 11 does at its own scale (spark_engine.timed_run:
+`dbt run --full-refresh --threads 1`), dbt's seconds for each.
 """
 
 from __future__ import annotations
@@ -70,13 +70,9 @@ def mart_seconds(run_results: Mapping[str, Any], marts: set[str]) -> dict[str, f
     return seconds
 
 
-def _marts(settings: Settings) -> set[str]:
-    return {path.stem for path in (settings.dbt_project_dir / "models" / "marts").rglob("*.sql")}
-
-
 def measure(scale: int, report: Callable[[str], None] = print) -> dict[str, Any]:
     """Build the whole project at `scale` on each engine in a scratch installation; the figures (as JSON)."""
-    marts = _marts(load_settings())
+    marts = set(spark_engine.mart_names())
     builds: dict[str, float] = {}
     models: list[dict[str, Any]] = []
     with scratch_installation() as scratch:
