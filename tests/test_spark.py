@@ -123,18 +123,29 @@ def test_the_engine_comparison_is_the_learners_own_if_measured_else_the_courses(
 
 
 @pytest.fixture(scope="module")
-def spark_build(built_warehouse: dict[str, object]) -> Iterator[dict[str, str]]:
+def spark_build(
+    built_warehouse: dict[str, object], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
     """`ecom-tutorial build --engine spark` (which starts the cluster and copies the raw data) on the session's
-    scale-1 data, in the session's Spark folder (conftest.py); `down` stops the cluster afterwards."""
-    try:
-        built = run_cli("build", "--engine", "spark", "--no-progress", timeout=1200)
-        assert built.returncode == 0, f"{built.stdout}\n{built.stderr}"
-        yield {"stdout": built.stdout}
-    finally:
-        cluster = spark_cluster.running()
-        stopped = run_cli("down", "--engine", "spark")
-        assert "The Spark cluster stopped" in stopped.stdout, stopped.stdout
-        assert cluster is not None and not any(psutil.pid_exists(pid) for pid in cluster.pids.values())
+    scale-1 data, in the session's Spark folder (conftest.py); `down` stops the cluster afterwards.
+
+    dbt writes this module's Spark commands to a target folder of their own: in the session's, a Spark
+    manifest (no snapshots, no contracts) would replace the PostgreSQL build's that other modules read."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBT_TARGET_PATH", str(tmp_path_factory.mktemp("spark-target")))
+        try:
+            built = run_cli("build", "--engine", "spark", "--no-progress", timeout=1200)
+            assert built.returncode == 0, f"{built.stdout}\n{built.stderr}"
+            yield {"stdout": built.stdout}
+        finally:
+            _stop_the_cluster()
+
+
+def _stop_the_cluster() -> None:
+    cluster = spark_cluster.running()
+    stopped = run_cli("down", "--engine", "spark")
+    assert "The Spark cluster stopped" in stopped.stdout, stopped.stdout
+    assert cluster is not None and not any(psutil.pid_exists(pid) for pid in cluster.pids.values())
 
 
 @pytest.mark.slow
