@@ -37,6 +37,11 @@ def _only_comments(sql: str) -> bool:
 _ONE_SELECT = "an exercise answer is one SELECT (or WITH ... SELECT)"
 
 
+# What dbt says when Jinja runs SQL while compiling without a connection (--no-introspect): the first where the
+# thread had one that is closed, the second where it never had one (which of the two depends on dbt's thread).
+_NO_CONNECTION = ("connection already closed", "connection never acquired")
+
+
 def _compile_jinja(sql: str) -> str:
     """Render {{ ref() }}, {{ source() }} and macros with dbt, as `dbt compile --inline` does.
 
@@ -48,7 +53,7 @@ def _compile_jinja(sql: str) -> str:
     try:
         return compile_inline(sql, introspect=False)  # no connection: Jinja such as run_query() cannot write
     except (DbtRunError, ValueError) as exc:
-        if "connection already closed" in str(exc):  # what dbt says when Jinja runs SQL without a connection
+        if any(said in str(exc) for said in _NO_CONNECTION):
             raise _AnswerDidNotRun(
                 "Checking never writes: your Jinja runs SQL while it compiles (run_query, statement, ...); "
                 f"{_ONE_SELECT}, with Jinja such as {{{{ ref('...') }}}} at most."
